@@ -1,0 +1,41 @@
+# newsgraph: `make run` serves the embedded default, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO := articles/demo/stories.jsonl
+
+.PHONY: run test lint format migrate demo clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv"; exit 1; }
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+
+demo: migrate
+	$(PY) manage.py ingest $(DEMO)
+
+run: demo
+	@echo "newsgraph is serving on http://$(HOST):$(PORT)/  (admin: create a user with '$(PY) manage.py createsuperuser')"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: lint
+	DJANGO_SETTINGS_MODULE=newsgraph.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) data staticfiles

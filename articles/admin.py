@@ -1,0 +1,117 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from articles import services
+from articles.models import Article, Source
+
+
+class IngestForm(forms.Form):
+    url = forms.URLField(max_length=2000, assume_scheme="https", label="URL")
+    title = forms.CharField(max_length=500, required=False)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 12}),
+        required=False,
+        help_text="Leave empty to fetch the page at the URL and extract its text.",
+    )
+    published_at = forms.DateTimeField(required=False, help_text="YYYY-MM-DD HH:MM")
+    source = forms.CharField(max_length=200, required=False)
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["title", "source", "published_at", "status", "attempts", "original"]
+    list_filter = ["status", "source"]
+    search_fields = ["title", "url"]
+    list_select_related = ["source"]
+    date_hierarchy = "published_at"
+    readonly_fields = [
+        "url",
+        "canonical_url",
+        "content_hash",
+        "status",
+        "error",
+        "attempts",
+        "created_at",
+        "extracted_at",
+    ]
+    fields = ["title", "url", "source", "published_at", "text", *readonly_fields[1:]]
+    actions = ["reextract"]
+
+    @admin.display(description="Link")
+    def original(self, article: Article) -> str:
+        return format_html('<a href="{}" rel="noopener noreferrer">original</a>', article.url)
+
+    @admin.action(description="Re-extract entities", permissions=["change"])
+    def reextract(self, request, queryset):
+        count = services.articles_reset_for_extraction(
+            article_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, f"{count} stories queued for extraction.", messages.SUCCESS)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"title", "text"} & set(form.changed_data):
+            services.articles_reset_for_extraction(article_ids=[obj.pk])
+
+    def get_urls(self):
+        return [
+            path(
+                "ingest/",
+                self.admin_site.admin_view(self.ingest_view),
+                name="articles_article_ingest",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:articles_article_ingest")
+
+    def ingest_view(self, request):
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = IngestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["text"]:
+                    result = services.article_ingest(
+                        url=data["url"],
+                        title=data["title"],
+                        text=data["text"],
+                        published_at=data["published_at"],
+                        source=data["source"] or None,
+                    )
+                else:
+                    result = services.article_ingest_url(
+                        url=data["url"], source=data["source"] or None
+                    )
+            except services.IngestError as exc:
+                form.add_error(None, str(exc))
+            else:
+                article = result.article
+                if result.created:
+                    self.message_user(request, f"Added “{article.title}”; extracting entities.")
+                else:
+                    self.message_user(
+                        request, f"Already stored as “{article.title}”.", messages.WARNING
+                    )
+                return redirect(reverse("admin:articles_article_change", args=[article.pk]))
+        return render(
+            request,
+            "admin/articles/ingest.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Add a story",
+                "form": form,
+                "opts": self.model._meta,
+            },
+        )

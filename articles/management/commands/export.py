@@ -1,0 +1,63 @@
+"""manage.py export [--output FILE]: one JSON object per story."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand
+from django.db.models import Prefetch
+
+from articles.models import Article
+from entities.models import Alias, Mention
+
+
+class Command(BaseCommand):
+    help = "Export stories with their entities and stars as JSON lines."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", "-o", default="-", help="File to write (default: stdout).")
+
+    def handle(self, *args, output, **options):
+        mentions = (
+            Mention.objects.visible()
+            .select_related("entity")
+            .prefetch_related(Prefetch("entity__aliases", queryset=Alias.objects.order_by("name")))
+            .order_by("-stars", "-score", "entity__name")
+        )
+        articles = (
+            Article.objects.select_related("source")
+            .prefetch_related(Prefetch("mentions", queryset=mentions, to_attr="about"))
+            .order_by("id")
+        )
+        handle = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+        count = 0
+        try:
+            for article in articles.iterator(chunk_size=500):
+                handle.write(json.dumps(self._record(article), ensure_ascii=False) + "\n")
+                count += 1
+        finally:
+            if handle is not sys.stdout:
+                handle.close()
+        self.stderr.write(
+            f"export: {count} stories written to {'stdout' if output == '-' else output}"
+        )
+
+    @staticmethod
+    def _record(article: Article) -> dict:
+        return {
+            "id": article.id,
+            "url": article.url,
+            "title": article.title,
+            "published_at": article.published_at.isoformat() if article.published_at else None,
+            "source": article.source.name if article.source else None,
+            "entities": [
+                {
+                    "name": m.entity.name,
+                    "type": m.entity.type,
+                    "stars": m.stars,
+                    "score": round(m.score, 4),
+                    "mentions": m.count,
+                    "aliases": [a.name for a in m.entity.aliases.all()],
+                }
+                for m in article.about
+            ],
+        }

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles.urls_util import breadcrumb
+
+
+class Source(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.slug:
+            self.slug = slugify(self.name)[:200] or "source"
+        super().save(*args, **kwargs)
+
+
+class ArticleQuerySet(models.QuerySet):
+    def pending(self) -> ArticleQuerySet:
+        return self.filter(status=Article.Status.PENDING)
+
+    def extracted(self) -> ArticleQuerySet:
+        return self.filter(status=Article.Status.EXTRACTED)
+
+    def newest_first(self) -> ArticleQuerySet:
+        return self.order_by("-published_at", "-id")
+
+    def with_about_list(self) -> ArticleQuerySet:
+        """Source and the visible mentions with their entities, in two queries."""
+        from entities.models import Mention
+
+        visible = (
+            Mention.objects.visible().select_related("entity").order_by("entity__name", "entity_id")
+        )
+        return self.select_related("source").prefetch_related(
+            models.Prefetch("mentions", queryset=visible, to_attr="about")
+        )
+
+
+class Article(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        EXTRACTED = "extracted", "Extracted"
+        FAILED = "failed", "Failed"
+
+    url = models.TextField(help_text="The URL as submitted.")
+    canonical_url = models.TextField(unique=True)
+    content_hash = models.CharField(max_length=64, unique=True)
+    title = models.TextField()
+    text = models.TextField()
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
+    )
+    # Stories without a date are dated by their ingestion, so every list can
+    # order by one indexed, non-null column.
+    published_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    extracted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["-published_at", "-id"], name="article_newest_idx"),
+            models.Index(fields=["status", "id"], name="article_status_idx"),
+            models.Index(fields=["source", "published_at"], name="article_source_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", args=[self.pk])
+
+    @property
+    def breadcrumb(self) -> str:
+        return breadcrumb(self.url)
+
+    def lead(self) -> str:
+        """The first paragraph, used by scoring and as the fallback snippet."""
+        return self.text.strip().split("\n\n", 1)[0]

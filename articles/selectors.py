@@ -1,0 +1,438 @@
+"""Page queries: search, story lists, the story page.
+
+This is the one module where the database vendors differ: SQLite answers text
+queries through an FTS5 table, PostgreSQL through its full-text search. Entity
+queries are answered from the mentions table (index on entity, stars, score)
+on both, so their cost does not grow with the number of text matches.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db import DatabaseError, connection
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from articles.models import Article, Source
+from entities.models import Entity, Mention
+from entities.normalize import name_key
+
+MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_TOKENS = 12
+SNIPPET_CHARS = 220
+
+
+@dataclass
+class SearchFilters:
+    date_from: date | None = None
+    date_to: date | None = None
+    source: Source | None = None
+    entity_type: str = ""
+
+    def article_q(self, prefix: str = "") -> Q:
+        q = Q()
+        if self.date_from:
+            start = timezone.make_aware(datetime.combine(self.date_from, time.min))
+            q &= Q(**{f"{prefix}published_at__gte": start})
+        if self.date_to:
+            end = timezone.make_aware(datetime.combine(self.date_to + timedelta(days=1), time.min))
+            q &= Q(**{f"{prefix}published_at__lt": end})
+        if self.source:
+            q &= Q(**{f"{prefix}source": self.source})
+        if self.entity_type:
+            typed = Mention.objects.filter(
+                article_id=OuterRef(f"{prefix}id" if prefix else "id"),
+                entity__type=self.entity_type,
+                entity__blocked=False,
+            )
+            q &= Q(Exists(typed))
+        return q
+
+    @property
+    def active(self) -> bool:
+        return bool(self.date_from or self.date_to or self.source or self.entity_type)
+
+
+@dataclass
+class SearchResults:
+    query: str
+    mode: str  # "latest", "entity" or "text"
+    page: Page
+    entity: Entity | None = None
+    did_you_mean: list[Entity] = field(default_factory=list)
+    trending: list[Entity] = field(default_factory=list)
+    error: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.page.paginator.count
+
+
+class _RankedIds:
+    """What Paginator needs (count and slicing) over ordered story ids, so
+    stories are only loaded for the page shown."""
+
+    def __init__(self, count, window):
+        self._count, self._window, self._cached = count, window, None
+
+    def count(self) -> int:
+        if self._cached is None:
+            self._cached = self._count()
+        return self._cached
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice):
+        return self._window(item.start or 0, (item.stop or 0) - (item.start or 0))
+
+
+# --- search -------------------------------------------------------------------
+
+
+def entity_for_query(q: str) -> Entity | None:
+    """The entity a query names: canonical name or alias, case-insensitive."""
+    if not q.strip():
+        return None
+    return (
+        Entity.objects.visible()
+        .matching_name(q)
+        .prefetch_related("aliases")
+        .order_by("-story_count", "id")
+        .first()
+    )
+
+
+def search(
+    *,
+    q: str,
+    filters: SearchFilters | None = None,
+    page: int | str = 1,
+    about_order: str = "name",
+) -> SearchResults:
+    filters = filters or SearchFilters()
+    q = " ".join(q.split())[:200]
+    entity = entity_for_query(q)
+    error = ""
+    if not q:
+        mode = "latest"
+        ids = _latest_ids(filters)
+    elif entity:
+        mode = "entity"
+        ids = _entity_ids(entity, filters, order="stars")
+    else:
+        mode = "text"
+        ids = _text_ids(q, filters)
+    paginator = Paginator(ids, settings.SEARCH_PAGE_SIZE)
+    try:
+        result_page = paginator.get_page(page)
+    except DatabaseError:
+        # A query the search engine refuses is an empty result, not a 500.
+        error = "That search could not be run; try simpler words."
+        result_page = Paginator([], settings.SEARCH_PAGE_SIZE).get_page(1)
+    _hydrate(result_page, entity=entity, about_order=about_order)
+    results = SearchResults(query=q, mode=mode, page=result_page, entity=entity, error=error)
+    if mode == "latest" and not filters.active:
+        results.trending = trending_entities()
+    if q and not entity:
+        results.did_you_mean = nearest_entities(q)
+    return results
+
+
+def _latest_ids(filters: SearchFilters) -> _RankedIds:
+    qs = Article.objects.filter(filters.article_q()).newest_first().values_list("id", flat=True)
+    return _RankedIds(
+        qs.count, lambda offset, limit: [(i, "") for i in qs[offset : offset + limit]]
+    )
+
+
+def _entity_ids(entity: Entity, filters: SearchFilters, *, order: str) -> _RankedIds:
+    qs = Mention.objects.filter(entity=entity)
+    if filters.active:
+        qs = qs.filter(filters.article_q("article__"))
+    if order == "date":
+        qs = qs.order_by("-article__published_at", "-article_id")
+    else:
+        qs = qs.order_by("-stars", "-score", "-article__published_at", "-article_id")
+    ids = qs.values_list("article_id", flat=True)
+    return _RankedIds(
+        ids.count, lambda offset, limit: [(i, "") for i in ids[offset : offset + limit]]
+    )
+
+
+def _fts_match(q: str) -> str:
+    """User words as quoted FTS5 strings: never MATCH syntax (SPEC §9)."""
+    tokens = _TOKEN.findall(q)[:MAX_QUERY_TOKENS]
+    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+def _filter_subquery(filters: SearchFilters) -> tuple[str, list]:
+    if not filters.active:
+        return "", []
+    sql, params = Article.objects.filter(filters.article_q()).values("id").query.sql_with_params()
+    return f" AND a.id IN ({sql})", list(params)
+
+
+def _text_ids(q: str, filters: SearchFilters) -> _RankedIds:
+    if connection.vendor == "postgresql":
+        return _text_ids_postgres(q, filters)
+    match = _fts_match(q)
+    if not match:
+        return _RankedIds(lambda: 0, lambda offset, limit: [])
+    where, params = _filter_subquery(filters)
+    base = (
+        " FROM articles_article_fts f JOIN articles_article a ON a.id = f.rowid"
+        " WHERE articles_article_fts MATCH %s" + where
+    )
+
+    def count() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*)" + base, [match, *params])
+            return cursor.fetchone()[0]
+
+    def window(offset: int, limit: int):
+        sql = (
+            "SELECT a.id, snippet(articles_article_fts, 1, %s, %s, '…', 32)"
+            + base
+            + " ORDER BY bm25(articles_article_fts, 10.0, 1.0), a.published_at DESC, a.id DESC"
+            " LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, match, *params, limit, offset])
+            return cursor.fetchall()
+
+    return _RankedIds(count, window)
+
+
+def _text_ids_postgres(q: str, filters: SearchFilters) -> _RankedIds:
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
+
+    query = SearchQuery(q, search_type="websearch", config="english")
+    vector = SearchVector("title", weight="A", config="english") + SearchVector(
+        "text", weight="B", config="english"
+    )
+    qs = (
+        Article.objects.filter(filters.article_q())
+        .annotate(search=vector)
+        .filter(search=query)
+        .annotate(rank=SearchRank(vector, query))
+        .order_by("-rank", "-published_at", "-id")
+    )
+
+    def window(offset: int, limit: int):
+        rows = qs.annotate(
+            headline=SearchHeadline(
+                "text",
+                query,
+                config="english",
+                start_sel=MARK_OPEN,
+                stop_sel=MARK_CLOSE,
+                max_words=35,
+                min_words=15,
+            )
+        ).values_list("id", "headline")[offset : offset + limit]
+        return list(rows)
+
+    return _RankedIds(qs.count, window)
+
+
+def _marked_to_html(snippet: str) -> SafeString:
+    html = escape(snippet).replace(MARK_OPEN, "<mark>").replace(MARK_CLOSE, "</mark>")
+    return mark_safe(html)  # escaped above; only our own <mark> tags remain
+
+
+def _span_snippet(article: Article, spans: list[list[int]]) -> SafeString:
+    """A window of the text around the entity's first mention in the body."""
+    body_start = len(article.title) + 2
+    body = [(s - body_start, e - body_start) for s, e in spans if s >= body_start]
+    text = article.text
+    if not body:
+        return _marked_to_html(_truncate(article.lead()))
+    first = body[0][0]
+    start = max(0, first - SNIPPET_CHARS // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < first else start
+    end = min(len(text), start + SNIPPET_CHARS)
+    if end < len(text):
+        space = text.rfind(" ", first, end)
+        end = space if space > first else end
+    pieces, cursor = [], start
+    for s, e in body:
+        if s < cursor or e > end:
+            continue
+        pieces += [text[cursor:s], MARK_OPEN, text[s:e], MARK_CLOSE]
+        cursor = e
+    pieces.append(text[cursor:end])
+    snippet = "".join(pieces).replace("\n\n", " ")
+    return _marked_to_html(("…" if start else "") + snippet + ("…" if end < len(text) else ""))
+
+
+def _truncate(text: str, limit: int = SNIPPET_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[: text.rfind(" ", 0, limit) if " " in text[:limit] else limit] + "…"
+
+
+def _hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
+    """Replace the page's (id, snippet) rows by stories with their about-lists."""
+    rows = list(page.object_list)
+    articles = Article.objects.filter(id__in=[r[0] for r in rows]).with_about_list().in_bulk()
+    stories = []
+    for article_id, snippet in rows:
+        article = articles.get(article_id)
+        if article is None:
+            continue
+        if snippet:
+            article.snippet = _marked_to_html(snippet)
+        elif entity is not None:
+            spans = next((m.spans for m in article.about if m.entity_id == entity.id), [])
+            article.snippet = _span_snippet(article, spans)
+        else:
+            article.snippet = _marked_to_html(_truncate(article.lead()))
+        arrange_about_list(article, about_order=about_order, highlight=entity)
+        stories.append(article)
+    page.object_list = stories
+
+
+def arrange_about_list(
+    article: Article, *, about_order: str, highlight: Entity | None = None
+) -> None:
+    """About-list shown once per story: all of it, or the top ones by stars and
+    the rest behind "show all"."""
+    mentions = list(article.about)
+    limit = settings.ABOUT_LIST_LIMIT
+    by_stars = sorted(mentions, key=lambda m: (-m.stars, -m.score, m.entity.name.casefold()))
+    shown, more = (by_stars[:limit], by_stars[limit:]) if len(mentions) > limit else (mentions, [])
+    if about_order == "stars":
+        key = lambda m: (-m.stars, -m.score, m.entity.name.casefold())  # noqa: E731
+    else:
+        key = lambda m: (m.entity.name.casefold(), m.entity_id)  # noqa: E731
+    article.about_shown = sorted(shown, key=key)
+    article.about_more = sorted(more, key=key)
+    article.highlight_entity_id = highlight.id if highlight else None
+
+
+# --- discovery ------------------------------------------------------------------
+
+
+def nearest_entities(q: str, *, limit: int = 5) -> list[Entity]:
+    """Entity names close to a query ("Tehram" → Tehran), best first."""
+    key = name_key(q)
+    if not key or len(key) > 80:
+        return []
+    pool = list(
+        Entity.objects.visible()
+        .filter(story_count__gt=0)
+        .order_by("-story_count", "id")
+        .values_list("id", "key")[:20000]
+    )
+    keys = {k: i for i, k in reversed(pool)}
+    close = difflib.get_close_matches(key, list(keys), n=limit, cutoff=0.72)
+    containing = [k for k in keys if len(key) >= 3 and key in k and k not in close]
+    chosen = [keys[k] for k in (close + containing)[:limit]]
+    found = Entity.objects.in_bulk(chosen)
+    return [found[i] for i in chosen if i in found]
+
+
+def trending_entities(*, limit: int = 10, days: int = 7) -> list[Entity]:
+    """Most distinctive this week: stories this week × specificity."""
+    newest = Article.objects.aggregate(newest=Max("published_at"))["newest"]
+    if newest is None:
+        return []
+    since = newest - timedelta(days=days)
+    return list(
+        Entity.objects.visible()
+        .filter(mentions__article__published_at__gt=since)
+        .annotate(week=Count("mentions"))
+        .filter(week__gte=2)
+        .annotate(weight=F("week") * F("specificity"))
+        .order_by("-weight", "name")[:limit]
+    )
+
+
+def suggest_entities(q: str, *, limit: int = 8) -> QuerySet[Entity]:
+    key = name_key(q)
+    if not key:
+        return Entity.objects.none()
+    return (
+        Entity.objects.visible()
+        .filter(
+            Q(key__startswith=key) | Q(aliases__key__startswith=key) | Q(key__contains=f" {key}")
+        )
+        .filter(story_count__gt=0)
+        .distinct()
+        .order_by("-story_count", "name")[:limit]
+    )
+
+
+# --- entity and story pages ---------------------------------------------------------
+
+
+def entity_stories(
+    *, entity: Entity, order: str = "stars", page: int | str = 1, about_order: str = "name"
+) -> Page:
+    ids = _entity_ids(entity, SearchFilters(), order=order)
+    result_page = Paginator(ids, settings.SEARCH_PAGE_SIZE).get_page(page)
+    _hydrate(result_page, entity=entity, about_order=about_order)
+    return result_page
+
+
+def article_ids_containing(name: str) -> list[int]:
+    """Stories whose text contains this name as a phrase (used when a rule
+    changes and old stories must be looked at again)."""
+    tokens = _TOKEN.findall(name)
+    if not tokens:
+        return []
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        vector = SearchVector("title", "text", config="simple")
+        query = SearchQuery(" ".join(tokens), search_type="phrase", config="simple")
+        return list(Article.objects.annotate(v=vector).filter(v=query).values_list("id", flat=True))
+    phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM articles_article_fts WHERE articles_article_fts MATCH %s", [phrase]
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def article_detail(*, article_id: int) -> Article:
+    article = Article.objects.with_about_list().get(pk=article_id)
+    arrange_about_list(article, about_order="name")
+    article.paragraphs = highlighted_paragraphs(article)
+    return article
+
+
+def highlighted_paragraphs(article: Article) -> list[SafeString]:
+    """The text as escaped paragraphs, each mention linked to its entity."""
+    body_start = len(article.title) + 2
+    marks = sorted(
+        (s - body_start, e - body_start, m.entity)
+        for m in article.about
+        for s, e in m.spans
+        if s >= body_start
+    )
+    text, pieces, cursor = article.text, [], 0
+    for start, end, entity in marks:
+        if start < cursor:
+            continue  # overlapping spans: keep the first
+        pieces.append(escape(text[cursor:start]))
+        pieces.append(
+            f'<a class="mention mention-{escape(entity.type.lower())}" '
+            f'href="{escape(entity.get_absolute_url())}" title="{escape(entity.name)}">'
+            f"{escape(text[start:end])}</a>"
+        )
+        cursor = end
+    pieces.append(escape(text[cursor:]))
+    return [mark_safe(p) for p in "".join(pieces).split("\n\n")]  # every piece escaped above

@@ -1,0 +1,32 @@
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from articles.models import Article
+from articles.services import articles_enqueue_extraction
+from entities.services import articles_extract
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
+def extract_articles(article_ids: list[int]) -> dict:
+    report = articles_extract(article_ids=article_ids)
+    return {"extracted": len(report.extracted), "failed": len(report.failed)}
+
+
+@shared_task
+def sweep_pending_articles(limit: int = 5000) -> int:
+    """Close the lost-enqueue gap: re-queue stories still pending."""
+    ids = list(Article.objects.pending().order_by("id").values_list("id", flat=True)[:limit])
+    if ids:
+        logger.info("sweep: re-queueing %d pending stories", len(ids))
+        articles_enqueue_extraction(article_ids=ids)
+    return len(ids)

@@ -1,0 +1,190 @@
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from entities import tasks
+from entities.models import Alias, BlockedName, Entity, EntityType
+
+
+class AliasInline(admin.TabularInline):
+    model = Alias
+    extra = 1
+    fields = ["name"]
+
+
+class MergeForm(forms.Form):
+    target = forms.ModelChoiceField(queryset=Entity.objects.none(), label="Merge into")
+
+    def __init__(self, *args, entities: QuerySet, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["target"].queryset = entities
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(max_length=200, label="New canonical name")
+
+
+class ChangeTypeForm(forms.Form):
+    type = forms.ChoiceField(choices=EntityType.choices)
+
+
+def _selected(request: HttpRequest) -> list[str]:
+    return request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME)
+
+
+@admin.register(Entity)
+class EntityAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "story_count", "alias_list", "blocked", "last_seen"]
+    list_filter = ["type", "blocked"]
+    search_fields = ["name", "aliases__name"]
+    ordering = ["-story_count", "name"]
+    readonly_fields = ["slug", "story_count", "specificity", "first_seen", "last_seen", "blocked"]
+    fields = [
+        "name",
+        "type",
+        "slug",
+        "blocked",
+        "story_count",
+        "specificity",
+        "first_seen",
+        "last_seen",
+    ]
+    inlines = [AliasInline]
+    actions = ["merge", "block", "unblock", "rename", "change_type"]
+    list_per_page = 50
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("aliases")
+
+    @admin.display(description="Aliases")
+    def alias_list(self, entity: Entity) -> str:
+        return ", ".join(a.name for a in entity.aliases.all())
+
+    def save_model(self, request, obj, form, change):
+        if change and "name" in form.changed_data:
+            tasks.rename_entity.delay_on_commit(obj.pk, obj.name)
+            obj.name = form.initial["name"]  # renamed by the task, keeping the old name as alias
+        super().save_model(request, obj, form, change)
+        if change and "type" in form.changed_data:
+            tasks.rescore.delay_on_commit()
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save()
+        for alias in instances:
+            tasks.apply_alias.delay_on_commit(alias.pk)
+
+    def _intermediate(self, request, queryset, *, title, form, action, template):
+        return render(
+            request,
+            template,
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "form": form,
+                "entities": queryset,
+                "action": action,
+                "selected": _selected(request),
+                "opts": self.model._meta,
+            },
+        )
+
+    @admin.action(description="Merge selected entities into one", permissions=["change"])
+    def merge(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if queryset.count() < 2:
+            self.message_user(request, "Select at least two entities to merge.", messages.WARNING)
+            return None
+        form = MergeForm(request.POST if "apply" in request.POST else None, entities=queryset)
+        if form.is_valid():
+            target = form.cleaned_data["target"]
+            sources = [e.pk for e in queryset if e.pk != target.pk]
+            tasks.merge_entities.delay_on_commit(target.pk, sources)
+            self.message_user(
+                request, f"Merging {len(sources)} entities into “{target.name}”.", messages.SUCCESS
+            )
+            return None
+        return self._intermediate(
+            request,
+            queryset,
+            title="Merge entities",
+            form=form,
+            action="merge",
+            template="admin/entities/action_form.html",
+        )
+
+    @admin.action(description="Block selected entities (junk)", permissions=["change"])
+    def block(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        tasks.block_entities.delay_on_commit(ids)
+        self.message_user(request, f"Blocking {len(ids)} entities.", messages.SUCCESS)
+
+    @admin.action(description="Unblock selected entities", permissions=["change"])
+    def unblock(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = list(queryset.filter(blocked=True).values_list("pk", flat=True))
+        tasks.unblock_entities.delay_on_commit(ids)
+        self.message_user(request, f"Unblocking {len(ids)} entities.", messages.SUCCESS)
+
+    @admin.action(description="Rename the selected entity", permissions=["change"])
+    def rename(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one entity to rename.", messages.WARNING)
+            return None
+        entity = queryset.get()
+        form = RenameForm(
+            request.POST if "apply" in request.POST else None, initial={"name": entity.name}
+        )
+        if form.is_valid():
+            tasks.rename_entity.delay_on_commit(entity.pk, form.cleaned_data["name"])
+            self.message_user(request, f"Renaming “{entity.name}”.", messages.SUCCESS)
+            return None
+        return self._intermediate(
+            request,
+            queryset,
+            title=f"Rename {entity.name}",
+            form=form,
+            action="rename",
+            template="admin/entities/action_form.html",
+        )
+
+    @admin.action(description="Change the type of selected entities", permissions=["change"])
+    def change_type(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = ChangeTypeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            from entities.services import entity_change_type
+
+            for entity in queryset:
+                entity_change_type(entity_id=entity.pk, type_=form.cleaned_data["type"])
+            tasks.rescore.delay_on_commit()
+            self.message_user(request, "Types changed.", messages.SUCCESS)
+            return None
+        return self._intermediate(
+            request,
+            queryset,
+            title="Change entity type",
+            form=form,
+            action="change_type",
+            template="admin/entities/action_form.html",
+        )
+
+
+@admin.register(Alias)
+class AliasAdmin(admin.ModelAdmin):
+    list_display = ["name", "entity", "created_at"]
+    search_fields = ["name", "entity__name"]
+    autocomplete_fields = ["entity"]
+    list_select_related = ["entity"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        tasks.apply_alias.delay_on_commit(obj.pk)
+
+
+@admin.register(BlockedName)
+class BlockedNameAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        tasks.apply_blocked_name.delay_on_commit(obj.pk)

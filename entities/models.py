@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+
+from entities.normalize import name_key
+
+
+class EntityType(models.TextChoices):
+    PERSON = "PERSON", "Person"
+    ORG = "ORG", "Organisation"
+    GPE = "GPE", "Country, city or state"
+    LOC = "LOC", "Location"
+    NORP = "NORP", "Nationality or group"
+    FAC = "FAC", "Facility"
+    EVENT = "EVENT", "Event"
+    PRODUCT = "PRODUCT", "Product"
+    LAW = "LAW", "Law"
+    WORK_OF_ART = "WORK_OF_ART", "Work of art"
+    LANGUAGE = "LANGUAGE", "Language"
+
+
+class EntityQuerySet(models.QuerySet):
+    def visible(self) -> EntityQuerySet:
+        return self.filter(blocked=False)
+
+    def matching_name(self, name: str) -> EntityQuerySet:
+        """Entities whose canonical name or any alias has this key."""
+        key = name_key(name)
+        return self.filter(models.Q(key=key) | models.Q(aliases__key=key)).distinct()
+
+
+class Entity(models.Model):
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, editable=False)
+    type = models.CharField(max_length=16, choices=EntityType.choices)
+    slug = models.SlugField(max_length=220, unique=True)
+    blocked = models.BooleanField(default=False)
+    # Denormalised by rescoring: number of stories with a visible mention.
+    story_count = models.PositiveIntegerField(default=0)
+    # ln(1 + N / df), written by rescoring, read by the score of each mention.
+    specificity = models.FloatField(default=0.0)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "entities"
+        constraints = [
+            models.UniqueConstraint(fields=["key", "type"], name="entity_unique_key_type"),
+        ]
+        indexes = [
+            models.Index(fields=["key"], name="entity_key_idx"),
+            models.Index(fields=["-story_count"], name="entity_story_count_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.key = name_key(self.name)
+        if not self.slug:
+            self.slug = self.unique_slug(self.name, self.type)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("entities:detail", args=[self.slug])
+
+    @classmethod
+    def unique_slug(cls, name: str, type_: str) -> str:
+        base = slugify(name)[:200] or "entity"
+        candidates = [base, f"{base}-{type_.lower().replace('_', '-')}"]
+        for candidate in candidates:
+            if not cls.objects.filter(slug=candidate).exists():
+                return candidate
+        n = 2
+        while cls.objects.filter(slug=f"{candidates[1]}-{n}").exists():
+            n += 1
+        return f"{candidates[1]}-{n}"
+
+
+class Alias(models.Model):
+    """A curated rule: this surface form always means that entity."""
+
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="aliases")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "aliases"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.entity.name}"
+
+    def save(self, *args, **kwargs):
+        self.key = name_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class BlockedName(models.Model):
+    """A curated rule: this surface form is junk and is never extracted."""
+
+    name = models.CharField(max_length=200)
+    key = models.CharField(max_length=200, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.key = name_key(self.name)
+        super().save(*args, **kwargs)
+
+
+class MentionQuerySet(models.QuerySet):
+    def visible(self) -> MentionQuerySet:
+        return self.filter(entity__blocked=False)
+
+
+class Mention(models.Model):
+    """One entity in one story, with what scoring needs to know about it."""
+
+    article = models.ForeignKey(
+        "articles.Article", on_delete=models.CASCADE, related_name="mentions"
+    )
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="mentions")
+    count = models.PositiveIntegerField(default=1)
+    in_title = models.BooleanField(default=False)
+    in_lead = models.BooleanField(default=False)
+    # Share of the text between the first and last mention (0..1).
+    spread = models.FloatField(default=0.0)
+    # Character offsets [[start, end], ...] into title + "\n\n" + text.
+    spans = models.JSONField(default=list)
+    # The distinct surface forms seen, one per line ("Sudani\nMohammed al-Sudani").
+    surfaces = models.TextField(blank=True)
+    salience = models.FloatField(default=0.0)
+    score = models.FloatField(default=0.0)
+    stars = models.PositiveSmallIntegerField(default=1)
+
+    objects = MentionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["article", "entity"], name="mention_unique_pair"),
+        ]
+        indexes = [
+            models.Index(
+                "entity",
+                models.F("stars").desc(),
+                models.F("score").desc(),
+                name="mention_entity_rank_idx",
+            ),
+            models.Index(fields=["score"], name="mention_score_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} in #{self.article_id}"
+
+    @property
+    def stars_display(self) -> str:
+        return "★" * self.stars
+
+    @property
+    def stars_label(self) -> str:
+        return f"{self.stars} of 4 stars"

@@ -1,0 +1,219 @@
+"""In-story entity resolution (SPEC §5), free of the database.
+
+Given the NER spans of one story and the curated rules (blocked keys, alias
+keys), group the spans into the story's entities:
+
+* a blocked surface is dropped;
+* a curated alias wins over everything else;
+* a partial name ("Sudani", "Walshe") joins the one full person name in the
+  story it is the end of ("Mohammed al-Sudani", "Arran Robert Walshe");
+* an acronym ("PMF") joins the one longer name in the story whose initials it
+  spells ("Popular Mobilization Forces"), preferring an explicit
+  "Popular Mobilization Forces (PMF)" definition.
+
+Ambiguous partials and acronyms are left as they are.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from entities.normalize import _QUOTES, KEPT_LABELS, name_key, normalize_surface
+
+ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z]){1,6}\.?$")
+PARTICLE = re.compile(r"^(?:al|el|ad|an|ar|as|ash|at|az|ul|bin|ibn|abu|d)[-'](?=\w)")
+MINOR_WORDS = frozenset({"of", "the", "and", "for", "on", "in", "de", "du", "des", "la", "&"})
+PARTIAL_LABELS = frozenset({"PERSON", "ORG", "NORP"})
+
+
+@dataclass(frozen=True)
+class RawSpan:
+    text: str
+    label: str
+    start: int
+    end: int
+
+
+@dataclass
+class StoryEntity:
+    key: str
+    name: str
+    label: str
+    entity_id: int | None = None  # set when a curated alias decided it
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    surfaces: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.spans)
+
+
+@dataclass
+class _Group:
+    key: str
+    surfaces: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> list[str]:
+        return self.key.split()
+
+    @property
+    def label(self) -> str:
+        # Majority label; ties go to the label seen first.
+        counts = Counter(self.labels)
+        best = max(counts.values())
+        return next(label for label in self.labels if counts[label] == best)
+
+
+def _strip_particle(token: str) -> str:
+    return PARTICLE.sub("", token)
+
+
+def _is_partial_of(partial: list[str], full: list[str]) -> bool:
+    k = len(partial)
+    if k >= len(full):
+        return False
+    if full[-k:] == partial:
+        return True
+    tail = full[-k:]
+    return [_strip_particle(tail[0]), *tail[1:]] == partial
+
+
+def _initials(words: list[str]) -> set[str]:
+    words = [w for part in words for w in part.split("-") if w]
+    major = "".join(w[0] for w in words if w.casefold() not in MINOR_WORDS)
+    every = "".join(w[0] for w in words)
+    return {major.upper(), every.upper()}
+
+
+def _display_name(surfaces: list[str]) -> str:
+    counts = Counter(surfaces)
+    # Prefer the most frequent spelling that is not shouted in capitals.
+    ranked = sorted(
+        counts, key=lambda s: (s.isupper() and len(s) > 6, -counts[s], surfaces.index(s))
+    )
+    return ranked[0]
+
+
+def _trim_span(raw: RawSpan, surface: str) -> tuple[int, int]:
+    folded = unicodedata.normalize("NFC", raw.text).translate(_QUOTES)
+    offset = folded.find(surface) if len(folded) == len(raw.text) else -1
+    if offset < 0:
+        return raw.start, raw.end
+    return raw.start + offset, raw.start + offset + len(surface)
+
+
+def resolve_story(
+    spans: Iterable[RawSpan],
+    *,
+    text: str,
+    blocked_keys: frozenset[str] | set[str],
+    alias_targets: Mapping[str, int],
+) -> list[StoryEntity]:
+    groups: dict[str, _Group] = {}
+    for raw in spans:
+        if raw.label not in KEPT_LABELS:
+            continue
+        surface = normalize_surface(raw.text)
+        if not surface:
+            continue
+        key = name_key(surface)
+        if key in blocked_keys:
+            continue
+        group = groups.setdefault(key, _Group(key=key))
+        group.surfaces.append(surface)
+        group.labels.append(raw.label)
+        group.spans.append(_trim_span(raw, surface))
+
+    _drop_headline_runons(groups, title_end=text.find("\n\n"))
+
+    parent: dict[str, str] = {}
+    for group in sorted(groups.values(), key=lambda g: len(g.key)):
+        if group.key in alias_targets:
+            continue
+        target = _acronym_target(group, groups, text) or _partial_target(group, groups)
+        if target:
+            parent[group.key] = target
+
+    def root(key: str) -> str:
+        seen = set()
+        while key in parent and key not in seen:
+            seen.add(key)
+            key = parent[key]
+        return key
+
+    merged: dict[str, StoryEntity] = {}
+    for key in sorted(groups, key=lambda k: groups[k].spans[0]):
+        group, top = groups[key], groups[root(key)]
+        entity = merged.get(top.key)
+        if entity is None:
+            entity = merged[top.key] = StoryEntity(
+                key=top.key,
+                name=_display_name(top.surfaces),
+                label=top.label,
+                entity_id=alias_targets.get(top.key),
+            )
+        entity.spans.extend(group.spans)
+        entity.surfaces.extend(s for s in dict.fromkeys(group.surfaces) if s not in entity.surfaces)
+    for entity in merged.values():
+        entity.spans.sort()
+    return list(merged.values())
+
+
+def _drop_headline_runons(groups: dict[str, _Group], *, title_end: int) -> None:
+    """Title Case headlines make NER run names together ("Sudani Weighs Future
+    of Popular Mobilization Forces"): a long span seen only in the title that
+    contains another of the story's names is dropped."""
+    if title_end < 0:
+        return
+    for key, group in list(groups.items()):
+        if len(group.tokens) < 4 or any(end > title_end for _, end in group.spans):
+            continue
+        padded = f" {key} "
+        if any(other != key and f" {other} " in padded for other in groups):
+            del groups[key]
+
+
+def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str | None:
+    surface = group.surfaces[0]
+    if not ACRONYM.match(surface):
+        return None
+    letters = surface.replace(".", "").upper()
+    candidates = [
+        other
+        for other in groups.values()
+        if other.key != group.key
+        and len(other.tokens) >= 2
+        and letters in _initials(other.surfaces[0].split())
+    ]
+    defined = re.compile(r"\s*\(\s*" + re.escape(surface) + r"\s*\)")
+    explicit = [c for c in candidates if any(defined.match(text, end) for _, end in c.spans)]
+    if len(explicit) == 1:
+        return explicit[0].key
+    if len(candidates) == 1:
+        return candidates[0].key
+    return None
+
+
+def _partial_target(group: _Group, groups: dict[str, _Group]) -> str | None:
+    if group.label not in PARTIAL_LABELS or ACRONYM.match(group.surfaces[0]):
+        return None
+    candidates = [
+        other
+        for other in groups.values()
+        if other.label == "PERSON" and _is_partial_of(group.tokens, other.tokens)
+    ]
+    if not candidates:
+        return None
+    longest = max(candidates, key=lambda c: len(c.tokens))
+    # "Walshe" may match both "Robert Walshe" and "Arran Robert Walshe":
+    # nested candidates are one person; two unrelated full names are not.
+    if all(c is longest or _is_partial_of(c.tokens, longest.tokens) for c in candidates):
+        return longest.key
+    return None

@@ -1,0 +1,363 @@
+"""Writes that span models: extraction, and the editors' curation rules."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from articles.models import Article
+from entities import nlp
+from entities.models import Alias, BlockedName, Entity, EntityType, Mention
+from entities.normalize import name_key
+from entities.resolution import RawSpan, StoryEntity, resolve_story
+from entities.scoring import salience, schedule_rescore
+
+logger = logging.getLogger(__name__)
+
+
+class CurationError(ValueError):
+    """An editor asked for something that contradicts the existing rules."""
+
+
+# --- extraction ---------------------------------------------------------------
+
+
+@dataclass
+class ExtractReport:
+    extracted: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    mentions: int = 0
+
+
+@dataclass(frozen=True)
+class Rules:
+    blocked_keys: frozenset[str]
+    alias_targets: dict[str, int]
+
+    @classmethod
+    def load(cls) -> Rules:
+        return cls(
+            blocked_keys=frozenset(BlockedName.objects.values_list("key", flat=True)),
+            alias_targets=dict(Alias.objects.values_list("key", "entity_id")),
+        )
+
+
+def story_text(article: Article) -> str:
+    """What NER reads; mention offsets point into this string."""
+    return f"{article.title}\n\n{article.text}"
+
+
+def mention_stats(
+    spans: Sequence[Sequence[int]], *, title: str, text: str
+) -> dict[str, float | int | bool]:
+    body_start = len(title) + 2
+    lead_end = body_start + len(text.strip().split("\n\n", 1)[0])
+    starts = [start for start, _ in spans]
+    body = [s for s in starts if s >= body_start]
+    spread = (max(body) - min(body)) / len(text) if len(body) > 1 and text else 0.0
+    stats = {
+        "count": len(starts),
+        "in_title": any(s < len(title) for s in starts),
+        "in_lead": any(body_start <= s < lead_end for s in starts),
+        "spread": round(min(spread, 1.0), 4),
+    }
+    stats["salience"] = salience(
+        count=stats["count"],
+        in_title=stats["in_title"],
+        in_lead=stats["in_lead"],
+        spread=stats["spread"],
+    )
+    return stats
+
+
+def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> ExtractReport:
+    """Run NER over the stories and replace their mentions atomically.
+
+    Idempotent: running it twice leaves the same mentions. A story that has
+    already used up its attempts (a worker keeps dying on it) is marked failed
+    instead of being tried again.
+    """
+    report = ExtractReport()
+    Article.objects.filter(id__in=article_ids).update(attempts=F("attempts") + 1)
+    articles = list(Article.objects.filter(id__in=article_ids).order_by("id"))
+    runnable = []
+    for article in articles:
+        if article.attempts > settings.EXTRACTION_MAX_ATTEMPTS:
+            report.failed[article.id] = f"gave up after {article.attempts - 1} attempts"
+        else:
+            runnable.append(article)
+
+    rules = Rules.load()
+    resolved: dict[int, list[StoryEntity]] = {}
+    texts = (story_text(a) for a in runnable)
+    docs = nlp.pipe(texts, batch_size=settings.EXTRACTION_BATCH_SIZE)
+    for article, doc in zip(runnable, docs, strict=True):
+        try:
+            spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+            resolved[article.id] = resolve_story(
+                spans,
+                text=doc.text,
+                blocked_keys=rules.blocked_keys,
+                alias_targets=rules.alias_targets,
+            )
+        except Exception as exc:  # one bad story must not sink the batch
+            logger.exception("extraction failed for article %s", article.id)
+            report.failed[article.id] = f"{type(exc).__name__}: {exc}"
+
+    entity_ids = _entities_for(e for ents in resolved.values() for e in ents)
+    blocked_ids = set(
+        Entity.objects.filter(id__in=set(entity_ids.values()), blocked=True).values_list(
+            "id", flat=True
+        )
+    )
+    by_id = {a.id: a for a in runnable}
+    mentions = []
+    for article_id, story_entities in resolved.items():
+        article = by_id[article_id]
+        seen: dict[int, Mention] = {}
+        for story_entity in story_entities:
+            entity_id = story_entity.entity_id or entity_ids[(story_entity.key, story_entity.label)]
+            if entity_id in blocked_ids:
+                continue
+            if entity_id in seen:  # two story groups resolved to one entity
+                previous = seen[entity_id]
+                spans = sorted(previous.spans + [list(s) for s in story_entity.spans])
+                surfaces = previous.surfaces.split("\n") + story_entity.surfaces
+            else:
+                spans = [list(s) for s in story_entity.spans]
+                surfaces = story_entity.surfaces
+            mention = Mention(
+                article_id=article_id,
+                entity_id=entity_id,
+                spans=spans,
+                surfaces="\n".join(dict.fromkeys(surfaces)),
+                **mention_stats(spans, title=article.title, text=article.text),
+            )
+            seen[entity_id] = mention
+        mentions.extend(seen.values())
+
+    now = timezone.now()
+    with transaction.atomic():
+        Mention.objects.filter(article_id__in=list(resolved)).delete()
+        Mention.objects.bulk_create(mentions, batch_size=500)
+        Article.objects.filter(id__in=list(resolved)).update(
+            status=Article.Status.EXTRACTED, error="", extracted_at=now
+        )
+        for article_id, reason in report.failed.items():
+            Article.objects.filter(id=article_id).update(
+                status=Article.Status.FAILED, error=reason[:2000]
+            )
+        if rescore and resolved:
+            schedule_rescore()
+    report.extracted = sorted(resolved)
+    report.mentions = len(mentions)
+    return report
+
+
+def _entities_for(story_entities: Iterable[StoryEntity]) -> dict[tuple[str, str], int]:
+    """Map each (key, label) needing an entity to one, creating what is missing.
+
+    An existing entity with the same key is reused even when spaCy labels this
+    sighting differently ("Iran" as ORG once): one name, one entity, unless an
+    editor has split it by type.
+    """
+    wanted: dict[tuple[str, str], str] = {}
+    for e in story_entities:
+        if e.entity_id is None:
+            wanted.setdefault((e.key, e.label), e.name)
+    if not wanted:
+        return {}
+    existing: dict[str, list[Entity]] = {}
+    for entity in Entity.objects.filter(key__in={k for k, _ in wanted}).order_by(
+        "-story_count", "id"
+    ):
+        existing.setdefault(entity.key, []).append(entity)
+    result = {}
+    for (key, label), name in wanted.items():
+        candidates = existing.get(key, [])
+        same_type = [c for c in candidates if c.type == label]
+        chosen = (same_type or candidates or [None])[0]
+        if chosen is None:
+            chosen = _create_entity(name=name, type_=label)
+            existing[key] = [chosen]
+        result[(key, label)] = chosen.id
+    return result
+
+
+def _create_entity(*, name: str, type_: str) -> Entity:
+    """Create, or fetch the one a concurrent worker just created."""
+    key = name_key(name)
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                return Entity.objects.create(name=name, type=type_)
+        except IntegrityError:
+            found = Entity.objects.filter(key=key, type=type_).first()
+            if found:
+                return found
+            # The slug was taken between checking and inserting: try again.
+    raise RuntimeError(f"could not create entity {name!r}")
+
+
+# --- curation -----------------------------------------------------------------
+
+
+def _surface_article_ids(name: str, *, exclude_entity_ids: Iterable[int] = ()) -> list[int]:
+    """Stories where this surface form was seen but resolved to another entity."""
+    return list(
+        Mention.objects.filter(surfaces__icontains=name)
+        .exclude(entity_id__in=list(exclude_entity_ids))
+        .values_list("article_id", flat=True)
+        .distinct()
+    )
+
+
+def _reextract(article_ids: Sequence[int]) -> None:
+    from articles.services import articles_enqueue_extraction
+
+    if article_ids:
+        articles_enqueue_extraction(article_ids=article_ids)
+
+
+@transaction.atomic
+def entities_merge(*, target_id: int, source_ids: Sequence[int]) -> Entity:
+    """Merge the sources into the target: their mentions move, their names
+    (and aliases) become aliases of the target, and stars are recomputed."""
+    target = Entity.objects.select_for_update().get(pk=target_id)
+    sources = list(
+        Entity.objects.select_for_update().filter(pk__in=source_ids).exclude(pk=target_id)
+    )
+    for source in sources:
+        Alias.objects.filter(entity=source).update(entity=target)
+        if source.key != target.key:
+            Alias.objects.update_or_create(
+                key=source.key, defaults={"name": source.name, "entity": target}
+            )
+        _move_mentions(source=source, target=target)
+        source.delete()
+    Alias.objects.filter(key=target.key).delete()  # the canonical name needs no alias
+    schedule_rescore()
+    return target
+
+
+def _move_mentions(*, source: Entity, target: Entity) -> None:
+    shared = Mention.objects.filter(entity=source, article__mentions__entity=target).select_related(
+        "article"
+    )
+    for mention in shared:
+        kept = Mention.objects.get(article=mention.article, entity=target)
+        kept.spans = sorted(kept.spans + mention.spans)
+        kept.surfaces = "\n".join(
+            dict.fromkeys(kept.surfaces.split("\n") + mention.surfaces.split("\n"))
+        )
+        for name, value in mention_stats(
+            kept.spans, title=mention.article.title, text=mention.article.text
+        ).items():
+            setattr(kept, name, value)
+        kept.save()
+        mention.delete()
+    Mention.objects.filter(entity=source).update(entity=target)
+
+
+@transaction.atomic
+def entities_block(*, entity_ids: Sequence[int]) -> int:
+    """Junk: mentions disappear now and the names are never extracted again."""
+    entities = list(Entity.objects.filter(pk__in=entity_ids).prefetch_related("aliases"))
+    for entity in entities:
+        for name in [entity.name, *(a.name for a in entity.aliases.all())]:
+            BlockedName.objects.get_or_create(key=name_key(name), defaults={"name": name})
+        Mention.objects.filter(entity=entity).delete()
+        entity.blocked = True
+        entity.story_count = 0
+        entity.save(update_fields=["blocked", "story_count"])
+    schedule_rescore()
+    return len(entities)
+
+
+@transaction.atomic
+def entities_unblock(*, entity_ids: Sequence[int]) -> int:
+    """Lift the block and re-extract the stories that contain the name."""
+    from articles.selectors import article_ids_containing
+
+    entities = list(Entity.objects.filter(pk__in=entity_ids).prefetch_related("aliases"))
+    for entity in entities:
+        names = [entity.name, *(a.name for a in entity.aliases.all())]
+        BlockedName.objects.filter(key__in=[name_key(n) for n in names]).delete()
+        entity.blocked = False
+        entity.save(update_fields=["blocked"])
+        for name in names:
+            _reextract(article_ids_containing(name))
+    schedule_rescore()
+    return len(entities)
+
+
+@transaction.atomic
+def entity_rename(*, entity_id: int, name: str) -> Entity:
+    """Change the canonical name; the old name stays as an alias. Renaming
+    onto another entity's name merges the two."""
+    entity = Entity.objects.select_for_update().get(pk=entity_id)
+    name = " ".join(name.split())
+    if not name:
+        raise CurationError("The new name is empty.")
+    key = name_key(name)
+    other = Entity.objects.filter(key=key, type=entity.type).exclude(pk=entity.pk).first()
+    if other:
+        return entities_merge(target_id=other.pk, source_ids=[entity.pk])
+    clash = Alias.objects.filter(key=key).exclude(entity=entity).select_related("entity").first()
+    if clash:
+        raise CurationError(f"“{name}” is already an alias of {clash.entity.name}.")
+    old_name, old_key = entity.name, entity.key
+    entity.name = name
+    entity.slug = ""
+    entity.slug = Entity.unique_slug(name, entity.type)
+    entity.save()
+    Alias.objects.filter(key=key).delete()
+    if old_key != key:
+        Alias.objects.get_or_create(key=old_key, defaults={"name": old_name, "entity": entity})
+    return entity
+
+
+@transaction.atomic
+def entity_change_type(*, entity_id: int, type_: str) -> Entity:
+    if type_ not in EntityType.values:
+        raise CurationError(f"Unknown entity type {type_!r}.")
+    entity = Entity.objects.select_for_update().get(pk=entity_id)
+    other = Entity.objects.filter(key=entity.key, type=type_).exclude(pk=entity.pk).first()
+    if other:
+        return entities_merge(target_id=other.pk, source_ids=[entity.pk])
+    entity.type = type_
+    entity.save(update_fields=["type"])
+    return entity
+
+
+@transaction.atomic
+def alias_apply(*, alias_id: int) -> None:
+    """Make an alias true of the stories already stored: entities named by the
+    alias merge into its target; stories where the surface was resolved to
+    some other entity are re-extracted."""
+    alias = Alias.objects.select_related("entity").get(pk=alias_id)
+    same_name = list(
+        Entity.objects.filter(key=alias.key)
+        .exclude(pk=alias.entity_id)
+        .values_list("pk", flat=True)
+    )
+    if same_name:
+        entities_merge(target_id=alias.entity_id, source_ids=same_name)
+    _reextract(_surface_article_ids(alias.name, exclude_entity_ids=[alias.entity_id]))
+    schedule_rescore()
+
+
+@transaction.atomic
+def blocked_name_apply(*, blocked_name_id: int) -> None:
+    blocked = BlockedName.objects.get(pk=blocked_name_id)
+    named = list(Entity.objects.filter(key=blocked.key).values_list("pk", flat=True))
+    if named:
+        entities_block(entity_ids=named)
+    _reextract(_surface_article_ids(blocked.name, exclude_entity_ids=named))
+    schedule_rescore()

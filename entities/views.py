@@ -1,0 +1,33 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from articles import selectors
+from articles.forms import EntityStoriesForm
+from entities.models import Entity
+
+
+@require_GET
+def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    entity = get_object_or_404(Entity.objects.visible().prefetch_related("aliases"), slug=slug)
+    form = EntityStoriesForm(request.GET)
+    order, about = "stars", "name"
+    if form.is_valid():
+        order = form.cleaned_data["order"] or "stars"
+        about = form.cleaned_data["about"] or "name"
+    page = selectors.entity_stories(
+        entity=entity, order=order, page=request.GET.get("page", 1), about_order=about
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "entities/detail.html",
+        {
+            "entity": entity,
+            "page_obj": page,
+            "order": order,
+            "about_order": about,
+            "querystring": query.urlencode(),
+        },
+    )

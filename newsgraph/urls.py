@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "newsgraph editors"
+admin.site.site_title = "newsgraph"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("entities/", include("entities.urls")),
+    path("", include("articles.urls")),
+]

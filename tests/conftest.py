@@ -1,0 +1,28 @@
+import pytest
+
+from articles.services import article_ingest
+
+
+@pytest.fixture
+def ingest_story(db, django_capture_on_commit_callbacks):
+    """Ingest a story for real: stored, extracted by spaCy, rescored."""
+    counter = iter(range(1, 10_000))
+
+    def ingest(title: str, text: str, *, url: str | None = None, **fields):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = article_ingest(
+                url=url or f"https://news.example.com/world/2025/02/story-{next(counter)}/",
+                title=title,
+                text=text,
+                **fields,
+            )
+        result.article.refresh_from_db()
+        return result.article
+
+    return ingest
+
+
+@pytest.fixture
+def run_on_commit(django_capture_on_commit_callbacks):
+    """Run what a block of code queued with on_commit, as the eager broker would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
