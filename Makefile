@@ -33,9 +33,15 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The suite runs twice: on SQLite (the embedded default), then on a throw-away
+# PostgreSQL cluster, where the integration tests with Redis and real Celery
+# workers run too.
 test: lint
 	DJANGO_SETTINGS_MODULE=newsgraph.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	@echo "== pytest on SQLite =="
+	$(VENV)/bin/pytest -m "not postgres_only" $(PYTEST_ARGS)
+	@echo "== pytest on PostgreSQL =="
+	$(PY) -m tests.servers postgres -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data staticfiles

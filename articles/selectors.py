@@ -214,33 +214,44 @@ def _text_ids(q: str, filters: SearchFilters) -> _RankedIds:
 
 
 def _text_ids_postgres(q: str, filters: SearchFilters) -> _RankedIds:
-    from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
-
-    query = SearchQuery(q, search_type="websearch", config="english")
-    vector = SearchVector("title", weight="A", config="english") + SearchVector(
-        "text", weight="B", config="english"
+    from django.contrib.postgres.search import (
+        SearchHeadline,
+        SearchQuery,
+        SearchRank,
+        SearchVectorField,
     )
+    from django.db.models.expressions import RawSQL
+
+    # websearch syntax is safe for user input; never search_type="raw".
+    query = SearchQuery(q, search_type="websearch", config="english")
+    stored = RawSQL("articles_article.search_vector", [], output_field=SearchVectorField())
     qs = (
         Article.objects.filter(filters.article_q())
-        .annotate(search=vector)
-        .filter(search=query)
-        .annotate(rank=SearchRank(vector, query))
+        .alias(document=stored)
+        .filter(document=query)
+        .annotate(rank=SearchRank(stored, query))
         .order_by("-rank", "-published_at", "-id")
     )
 
     def window(offset: int, limit: int):
-        rows = qs.annotate(
-            headline=SearchHeadline(
-                "text",
-                query,
-                config="english",
-                start_sel=MARK_OPEN,
-                stop_sel=MARK_CLOSE,
-                max_words=35,
-                min_words=15,
+        # Headlines are costly: only for the rows of the page shown.
+        ids = list(qs.values_list("id", flat=True)[offset : offset + limit])
+        headlines = dict(
+            Article.objects.filter(id__in=ids)
+            .annotate(
+                headline=SearchHeadline(
+                    "text",
+                    query,
+                    config="english",
+                    start_sel=MARK_OPEN,
+                    stop_sel=MARK_CLOSE,
+                    max_words=35,
+                    min_words=15,
+                )
             )
-        ).values_list("id", "headline")[offset : offset + limit]
-        return list(rows)
+            .values_list("id", "headline")
+        )
+        return [(i, headlines.get(i, "")) for i in ids]
 
     return _RankedIds(qs.count, window)
 
@@ -330,12 +341,17 @@ def nearest_entities(q: str, *, limit: int = 5) -> list[Entity]:
     key = name_key(q)
     if not key or len(key) > 80:
         return []
-    pool = list(
-        Entity.objects.visible()
-        .filter(story_count__gt=0)
-        .order_by("-story_count", "id")
-        .values_list("id", "key")[:20000]
-    )
+    visible = Entity.objects.visible().filter(story_count__gt=0)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        # trigram_similar uses the GIN index; the annotation only ranks its hits.
+        return list(
+            visible.filter(key__trigram_similar=key)
+            .annotate(similarity=TrigramSimilarity("key", key))
+            .order_by("-similarity", "-story_count")[:limit]
+        )
+    pool = list(visible.order_by("-story_count", "id").values_list("id", "key")[:20000])
     keys = {k: i for i, k in reversed(pool)}
     close = difflib.get_close_matches(key, list(keys), n=limit, cutoff=0.72)
     containing = [k for k in keys if len(key) >= 3 and key in k and k not in close]

@@ -18,6 +18,7 @@ from django.utils.dateparse import parse_datetime
 
 from articles.models import Article, Source
 from articles.urls_util import InvalidURL, canonical_url
+from newsgraph.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -204,7 +205,7 @@ def articles_enqueue_extraction(*, article_ids: Sequence[int]) -> None:
     ids = list(article_ids)
     size = settings.EXTRACTION_BATCH_SIZE
     for start in range(0, len(ids), size):
-        extract_articles.delay_on_commit(ids[start : start + size])
+        enqueue(extract_articles, ids[start : start + size])
 
 
 def articles_reset_for_extraction(*, article_ids: Sequence[int]) -> int:

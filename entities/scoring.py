@@ -130,11 +130,10 @@ def _thresholds(pairs: int) -> list[float]:
 def schedule_rescore() -> None:
     """Debounced: a burst of extractions leads to one rescoring per window."""
     from entities.tasks import rescore
+    from newsgraph.queue import enqueue
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        transaction.on_commit(rescore.delay)
+        enqueue(rescore)
         return
     if cache.add(RESCORE_PENDING_KEY, 1, timeout=settings.RESCORE_DEBOUNCE_SECONDS + 60):
-        transaction.on_commit(
-            lambda: rescore.apply_async(countdown=settings.RESCORE_DEBOUNCE_SECONDS)
-        )
+        enqueue(rescore, countdown=settings.RESCORE_DEBOUNCE_SECONDS)
