@@ -5,7 +5,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from articles import services
-from articles.models import Article, Source
+from articles.models import Article, Feed, Source
 
 
 class IngestForm(forms.Form):
@@ -115,3 +115,42 @@ class ArticleAdmin(admin.ModelAdmin):
                 "opts": self.model._meta,
             },
         )
+
+
+@admin.register(Feed)
+class FeedAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "url",
+        "active",
+        "poll_interval_minutes",
+        "last_polled_at",
+        "last_result",
+        "last_added",
+        "stories_added",
+    ]
+    list_filter = ["active", "last_result"]
+    search_fields = ["title", "url"]
+    list_select_related = ["source"]
+    readonly_fields = [
+        "etag",
+        "last_modified",
+        "last_polled_at",
+        "next_poll_at",
+        "last_result",
+        "last_error",
+        "last_added",
+        "stories_added",
+        "created_at",
+    ]
+    actions = ["poll_now"]
+
+    @admin.action(description="Poll now", permissions=["change"])
+    def poll_now(self, request, queryset):
+        from articles.tasks import poll_feed
+        from newsgraph.queue import enqueue
+
+        ids = list(queryset.values_list("pk", flat=True))
+        for feed_id in ids:
+            enqueue(poll_feed, feed_id)
+        self.message_user(request, f"Polling {len(ids)} feeds.", messages.SUCCESS)

@@ -91,3 +91,47 @@ class Article(models.Model):
     def lead(self) -> str:
         """The first paragraph, used by scoring and as the fallback snippet."""
         return self.text.strip().split("\n\n", 1)[0]
+
+
+class FeedQuerySet(models.QuerySet):
+    def due(self, now=None) -> FeedQuerySet:
+        """Active feeds never polled, or whose next poll time has come."""
+        now = now or timezone.now()
+        return self.filter(active=True).filter(
+            models.Q(next_poll_at__isnull=True) | models.Q(next_poll_at__lte=now)
+        )
+
+
+class Feed(models.Model):
+    """An RSS or Atom feed polled by Celery beat."""
+
+    class Result(models.TextChoices):
+        NEVER = "", "Not polled yet"
+        OK = "ok", "New entries read"
+        NOT_MODIFIED = "not-modified", "Not modified (304)"
+        ERROR = "error", "Error"
+
+    url = models.URLField(max_length=2000, unique=True)
+    title = models.CharField(max_length=300, blank=True)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="feeds"
+    )
+    poll_interval_minutes = models.PositiveIntegerField(default=30)
+    active = models.BooleanField(default=True)
+    etag = models.CharField(max_length=500, blank=True)
+    last_modified = models.CharField(max_length=100, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_result = models.CharField(max_length=20, choices=Result.choices, blank=True)
+    last_error = models.TextField(blank=True)
+    last_added = models.PositiveIntegerField(default=0)
+    stories_added = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["title", "url"]
+
+    def __str__(self) -> str:
+        return self.title or self.url

@@ -3,8 +3,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from articles.models import Article
-from articles.services import articles_enqueue_extraction
+from articles.models import Article, Feed
+from articles.services import articles_enqueue_extraction, feed_poll
 from entities.services import articles_extract
 
 logger = logging.getLogger(__name__)
@@ -29,4 +29,19 @@ def sweep_pending_articles(limit: int = 5000) -> int:
     if ids:
         logger.info("sweep: re-queueing %d pending stories", len(ids))
         articles_enqueue_extraction(article_ids=ids)
+    return len(ids)
+
+
+@shared_task(acks_late=True)
+def poll_feed(feed_id: int) -> str:
+    report = feed_poll(feed_id=feed_id)
+    return report.summary() if report else "error"
+
+
+@shared_task
+def poll_due_feeds() -> int:
+    """Beat: queue a poll for every feed whose interval has elapsed."""
+    ids = list(Feed.objects.due().values_list("id", flat=True))
+    for feed_id in ids:
+        poll_feed.delay(feed_id)
     return len(ids)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.text import slugify
 
 from articles.models import Article
 from entities import nlp
@@ -178,16 +179,46 @@ def _entities_for(story_entities: Iterable[StoryEntity]) -> dict[tuple[str, str]
         "-story_count", "id"
     ):
         existing.setdefault(entity.key, []).append(entity)
-    result = {}
+    missing = {}
     for (key, label), name in wanted.items():
-        candidates = existing.get(key, [])
+        if key not in existing:
+            missing.setdefault(key, (name, label))
+    if missing:
+        for entity in _create_entities(list(missing.values())):
+            existing[entity.key] = [entity]
+    result = {}
+    for key, label in wanted:
+        candidates = existing[key]
         same_type = [c for c in candidates if c.type == label]
-        chosen = (same_type or candidates or [None])[0]
-        if chosen is None:
-            chosen = _create_entity(name=name, type_=label)
-            existing[key] = [chosen]
-        result[(key, label)] = chosen.id
+        result[(key, label)] = (same_type or candidates)[0].id
     return result
+
+
+def _create_entities(names: list[tuple[str, str]]) -> list[Entity]:
+    """Insert new entities in one statement; a concurrent worker inserting the
+    same name wins harmlessly (unique key+type), and a slug clash falls back to
+    one-by-one creation with a suffixed slug."""
+    new = [Entity(name=name, key=name_key(name), type=type_) for name, type_ in names]
+    slugs = [slugify(e.name)[:200] or "entity" for e in new]
+    taken = set(Entity.objects.filter(slug__in=set(slugs)).values_list("slug", flat=True))
+    unique = []
+    for entity, slug in zip(new, slugs, strict=True):
+        if slug not in taken:
+            entity.slug = slug
+            taken.add(slug)
+            unique.append(entity)
+    Entity.objects.bulk_create(unique, ignore_conflicts=True)
+    found = {
+        (e.key, e.type): e
+        for e in Entity.objects.filter(key__in=[e.key for e in new]).order_by("-story_count", "id")
+    }
+    created = []
+    for entity in new:
+        match = found.get((entity.key, entity.type)) or next(
+            (e for (k, _), e in found.items() if k == entity.key), None
+        )
+        created.append(match or _create_entity(name=entity.name, type_=entity.type))
+    return created
 
 
 def _create_entity(*, name: str, type_: str) -> Entity:

@@ -150,6 +150,10 @@ CELERY_TASK_ROUTES = {
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60
 CELERY_BEAT_SCHEDULE = {
+    "poll-due-feeds": {
+        "task": "articles.tasks.poll_due_feeds",
+        "schedule": env.int("FEED_CHECK_SECONDS", default=60),
+    },
     "sweep-pending-articles": {
         "task": "articles.tasks.sweep_pending_articles",
         "schedule": env.int("PENDING_SWEEP_SECONDS", default=300),
@@ -164,5 +168,10 @@ EXTRACTION_BATCH_SIZE = env.int("EXTRACTION_BATCH_SIZE", default=32)
 EXTRACTION_MAX_ATTEMPTS = env.int("EXTRACTION_MAX_ATTEMPTS", default=3)
 RESCORE_DEBOUNCE_SECONDS = env.int("RESCORE_DEBOUNCE_SECONDS", default=5)
 MAX_ARTICLE_CHARS = env.int("MAX_ARTICLE_CHARS", default=200_000)
+FEED_MAX_ENTRIES_PER_POLL = env.int("FEED_MAX_ENTRIES_PER_POLL", default=200)
+FEED_POLL_BUDGET_SECONDS = env.int("FEED_POLL_BUDGET_SECONDS", default=300)
+FETCH_ALLOW_LOOPBACK = env.bool("FETCH_ALLOW_LOOPBACK", default=False)
+FETCH_MAX_BYTES = env.int("FETCH_MAX_BYTES", default=5_000_000)
+FETCH_TIMEOUT_SECONDS = env.float("FETCH_TIMEOUT_SECONDS", default=15.0)
 SEARCH_PAGE_SIZE = 20
 ABOUT_LIST_LIMIT = 30

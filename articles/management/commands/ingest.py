@@ -26,15 +26,23 @@ class Command(BaseCommand):
             help="For HTML files without a canonical URL: the URL is BASE_URL/FILENAME.",
         )
         parser.add_argument(
+            "--feed",
+            action="store_true",
+            help="Treat each URL as an RSS/Atom feed and ingest its entries (one-off).",
+        )
+        parser.add_argument(
             "--no-extract", action="store_true", help="Only store the stories as pending."
         )
 
-    def handle(self, *args, sources, base_url, no_extract, verbosity, **options):
+    def handle(self, *args, sources, base_url, feed, no_extract, verbosity, **options):
         started = time.perf_counter()
         report = services.IngestReport()
         show_progress = verbosity > 0 and not options.get("no_color_progress")
         for source in sources:
-            if source.startswith(("http://", "https://")) or "://" in source:
+            if feed:
+                self._ingest_feed(source, report)
+                continue
+            if "://" in source:
                 self._ingest_url(source, report)
                 continue
             path = Path(source)
@@ -123,6 +131,17 @@ class Command(BaseCommand):
 
     def _ingest_url(self, url: str, report) -> None:
         self._count(lambda: services.article_ingest_url(url=url, enqueue=False), url, report)
+
+    def _ingest_feed(self, url: str, report) -> None:
+        try:
+            result = services.feed_ingest(url=url, enqueue=False)
+        except services.IngestError as exc:
+            report.failed.append((url, str(exc)))
+            return
+        self.stdout.write(f"{url}: {result.summary()}")
+        report.added += result.added
+        report.duplicates += result.duplicates
+        report.failed += [(f"{url} {where}", why) for where, why in result.failed]
 
     @staticmethod
     def _count(ingest, where: str, report) -> None:
