@@ -6,6 +6,7 @@ from django.db import OperationalError
 from articles.models import Article, Feed
 from articles.services import articles_enqueue_extraction, feed_poll
 from entities.services import articles_extract
+from newsgraph.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +19,14 @@ logger = logging.getLogger(__name__)
     max_retries=5,
 )
 def extract_articles(article_ids: list[int]) -> dict:
+    if len(article_ids) > 1 and Article.objects.filter(id__in=article_ids, attempts__gt=0).exists():
+        # A run of this batch died before finishing (finished runs give their
+        # attempt back): retry story by story, so one story that kills the
+        # worker uses up only its own attempts, not its neighbours'.
+        logger.warning("batch %s was interrupted before; splitting it", article_ids)
+        for article_id in article_ids:
+            enqueue(extract_articles, [article_id])
+        return {"extracted": 0, "failed": 0, "split": len(article_ids)}
     report = articles_extract(article_ids=article_ids)
     return {"extracted": len(report.extracted), "failed": len(report.failed)}
 

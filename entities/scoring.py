@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, Min, OuterRef, Subquery, Value, When
-from django.db.models.functions import Ln
+from django.db.models.functions import Coalesce, Ln
 
 logger = logging.getLogger(__name__)
 
@@ -71,12 +71,12 @@ def rescore_all() -> RescoreReport:
         last_seen = (
             visible.order_by().values("entity").annotate(d=Max("article__published_at")).values("d")
         )
+        # An entity left with no mention (blocked, merged away) counts 0, not NULL.
         Entity.objects.update(
-            story_count=Subquery(story_counts),
+            story_count=Coalesce(Subquery(story_counts), 0),
             first_seen=Subquery(first_seen),
             last_seen=Subquery(last_seen),
         )
-        Entity.objects.filter(story_count__isnull=True).update(story_count=0)
         _update_specificity(stories)
         _update_scores()
         pairs = Mention.objects.visible().count()

@@ -80,9 +80,9 @@ def mention_stats(
 def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> ExtractReport:
     """Run NER over the stories and replace their mentions atomically.
 
-    Idempotent: running it twice leaves the same mentions. A story that has
-    already used up its attempts (a worker keeps dying on it) is marked failed
-    instead of being tried again.
+    Idempotent: running it twice leaves the same mentions. A story whose
+    unfinished attempts exceed the budget (a worker keeps dying on it) is
+    marked failed instead of being tried again.
     """
     report = ExtractReport()
     Article.objects.filter(id__in=article_ids).update(attempts=F("attempts") + 1)
@@ -147,8 +147,11 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
     with transaction.atomic():
         Mention.objects.filter(article_id__in=list(resolved)).delete()
         Mention.objects.bulk_create(mentions, batch_size=500)
+        # The attempt counter catches stories that keep killing workers; a run
+        # that finishes gives the budget back, so duplicate deliveries (sweeps
+        # of a backlog, acks_late redelivery) never fail a good story.
         Article.objects.filter(id__in=list(resolved)).update(
-            status=Article.Status.EXTRACTED, error="", extracted_at=now
+            status=Article.Status.EXTRACTED, error="", extracted_at=now, attempts=0
         )
         for article_id, reason in report.failed.items():
             Article.objects.filter(id=article_id).update(
