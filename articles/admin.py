@@ -1,6 +1,8 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
 from django.utils.html import format_html
 
@@ -144,6 +146,7 @@ class FeedAdmin(admin.ModelAdmin):
         "created_at",
     ]
     actions = ["poll_now"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request, queryset):
@@ -153,4 +156,8 @@ class FeedAdmin(admin.ModelAdmin):
         ids = list(queryset.values_list("pk", flat=True))
         for feed_id in ids:
             enqueue(poll_feed, feed_id)
-        self.message_user(request, f"Polling {len(ids)} feeds.", messages.SUCCESS)
+        self.message_user(
+            request,
+            f"Polling {len(ids)} feed{pluralize(len(ids))}; the result shows here when done.",
+            messages.SUCCESS,
+        )

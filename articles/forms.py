@@ -20,8 +20,25 @@ class SearchForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
-            raise forms.ValidationError("The start date is after the end date.")
+            # Reported, and the dates ignored; the other filters still apply.
+            self.add_error(None, "The start date is after the end date.")
+            cleaned.pop("date_from")
+            cleaned.pop("date_to")
         return cleaned
+
+    def search_params(self) -> dict:
+        """The valid parameters; an invalid one is left out, not the rest with it.
+        An over-long or odd `q` is passed on as typed (the selectors clean it)."""
+        self.is_valid()
+        data = self.cleaned_data
+        return {
+            "q": data["q"] if "q" in data else (self.data.get("q") or "")[:200],
+            "about": data.get("about") or "name",
+            "date_from": data.get("date_from"),
+            "date_to": data.get("date_to"),
+            "source": data.get("source"),
+            "entity_type": data.get("type") or "",
+        }
 
 
 class EntityStoriesForm(forms.Form):

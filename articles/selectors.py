@@ -11,12 +11,12 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import DatabaseError, connection
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -24,9 +24,12 @@ from django.utils.safestring import SafeString, mark_safe
 from articles.models import Article, Source
 from entities.models import Entity, Mention
 from entities.normalize import name_key
+from entities.selectors import trending_entities
 
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# NUL and other control characters: PostgreSQL refuses NUL in a string.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ue000\ue001]")
 MAX_QUERY_TOKENS = 12
 SNIPPET_CHARS = 220
 
@@ -44,8 +47,9 @@ class SearchFilters:
             start = timezone.make_aware(datetime.combine(self.date_from, time.min))
             q &= Q(**{f"{prefix}published_at__gte": start})
         if self.date_to:
-            end = timezone.make_aware(datetime.combine(self.date_to + timedelta(days=1), time.min))
-            q &= Q(**{f"{prefix}published_at__lt": end})
+            # The end of that day, inclusive (no "+ 1 day": 9999-12-31 must not overflow).
+            end = timezone.make_aware(datetime.combine(self.date_to, time.max))
+            q &= Q(**{f"{prefix}published_at__lte": end})
         if self.source:
             q &= Q(**{f"{prefix}source": self.source})
         if self.entity_type:
@@ -96,7 +100,33 @@ class _RankedIds:
         return self._window(item.start or 0, (item.stop or 0) - (item.start or 0))
 
 
+class _ChainedIds:
+    """Two ranked lists one after the other: all of `first`, then `then`."""
+
+    def __init__(self, first: _RankedIds, then: _RankedIds):
+        self._first, self._then = first, then
+
+    def count(self) -> int:
+        return self._first.count() + self._then.count()
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item: slice):
+        start, stop = item.start or 0, item.stop or 0
+        head = self._first.count()
+        rows = list(self._first[start:stop]) if start < head else []
+        if stop > head:
+            rows += list(self._then[max(0, start - head) : stop - head])
+        return rows
+
+
 # --- search -------------------------------------------------------------------
+
+
+def clean_query(q: str, limit: int = 200) -> str:
+    """User text as one line: no control characters, whitespace folded."""
+    return " ".join(_CONTROL.sub(" ", q or "").split())[:limit]
 
 
 def entity_for_query(q: str) -> Entity | None:
@@ -120,15 +150,20 @@ def search(
     about_order: str = "name",
 ) -> SearchResults:
     filters = filters or SearchFilters()
-    q = " ".join(q.split())[:200]
+    q = clean_query(q)
     entity = entity_for_query(q)
     error = ""
     if not q:
         mode = "latest"
         ids = _latest_ids(filters)
     elif entity:
+        # The stories about the entity, by its stars and score in each; then
+        # the stories that only contain the words, by relevance and recency.
         mode = "entity"
-        ids = _entity_ids(entity, filters, order="stars")
+        ids = _ChainedIds(
+            _entity_ids(entity, filters, order="stars"),
+            _text_ids(q, filters, exclude_entity=entity),
+        )
     else:
         mode = "text"
         ids = _text_ids(q, filters)
@@ -182,13 +217,23 @@ def _filter_subquery(filters: SearchFilters) -> tuple[str, list]:
     return f" AND a.id IN ({sql})", list(params)
 
 
-def _text_ids(q: str, filters: SearchFilters) -> _RankedIds:
+def _text_ids(
+    q: str, filters: SearchFilters, *, exclude_entity: Entity | None = None
+) -> _RankedIds:
+    """Stories whose title or text contains the words, best match first;
+    without the stories that mention `exclude_entity`."""
     if connection.vendor == "postgresql":
-        return _text_ids_postgres(q, filters)
+        return _text_ids_postgres(q, filters, exclude_entity=exclude_entity)
     match = _fts_match(q)
     if not match:
         return _RankedIds(lambda: 0, lambda offset, limit: [])
     where, params = _filter_subquery(filters)
+    if exclude_entity is not None:
+        where += (
+            f" AND NOT EXISTS (SELECT 1 FROM {Mention._meta.db_table} m"
+            " WHERE m.article_id = a.id AND m.entity_id = %s)"
+        )
+        params.append(exclude_entity.id)
     base = (
         " FROM articles_article_fts f JOIN articles_article a ON a.id = f.rowid"
         " WHERE articles_article_fts MATCH %s" + where
@@ -213,7 +258,9 @@ def _text_ids(q: str, filters: SearchFilters) -> _RankedIds:
     return _RankedIds(count, window)
 
 
-def _text_ids_postgres(q: str, filters: SearchFilters) -> _RankedIds:
+def _text_ids_postgres(
+    q: str, filters: SearchFilters, *, exclude_entity: Entity | None = None
+) -> _RankedIds:
     from django.contrib.postgres.search import (
         SearchHeadline,
         SearchQuery,
@@ -232,6 +279,10 @@ def _text_ids_postgres(q: str, filters: SearchFilters) -> _RankedIds:
         .annotate(rank=SearchRank(stored, query))
         .order_by("-rank", "-published_at", "-id")
     )
+    if exclude_entity is not None:
+        qs = qs.exclude(
+            Exists(Mention.objects.filter(article_id=OuterRef("id"), entity=exclude_entity))
+        )
 
     def window(offset: int, limit: int):
         # Headlines are costly: only for the rows of the page shown.
@@ -338,46 +389,47 @@ def arrange_about_list(
 
 def nearest_entities(q: str, *, limit: int = 5) -> list[Entity]:
     """Entity names close to a query ("Tehram" → Tehran), best first."""
-    key = name_key(q)
+    key = name_key(clean_query(q))
     if not key or len(key) > 80:
         return []
     visible = Entity.objects.visible().filter(story_count__gt=0)
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramSimilarity
+        from django.contrib.postgres.search import TrigramSimilarity, TrigramWordSimilarity
+        from django.db.models.functions import Greatest
 
-        # trigram_similar uses the GIN index; the annotation only ranks its hits.
+        # Both lookups use the GIN index; the annotations only rank their hits.
+        # Word similarity finds a misspelt surname in a full name ("Nimma").
         return list(
-            visible.filter(key__trigram_similar=key)
-            .annotate(similarity=TrigramSimilarity("key", key))
-            .order_by("-similarity", "-story_count")[:limit]
+            visible.filter(Q(key__trigram_similar=key) | Q(key__trigram_word_similar=key))
+            .annotate(
+                similarity=Greatest(
+                    TrigramSimilarity("key", key), TrigramWordSimilarity(key, "key")
+                )
+            )
+            .order_by("-similarity", "-story_count", "id")[:limit]
         )
     pool = list(visible.order_by("-story_count", "id").values_list("id", "key")[:20000])
     keys = {k: i for i, k in reversed(pool)}
     close = difflib.get_close_matches(key, list(keys), n=limit, cutoff=0.72)
-    containing = [k for k in keys if len(key) >= 3 and key in k and k not in close]
-    chosen = [keys[k] for k in (close + containing)[:limit]]
+    by_word: dict[str, str] = {}
+    if len(key) >= 4 and " " not in key:
+        for k in reversed(keys):  # the most-read entity keeps a shared word
+            for word in _TOKEN.findall(k):
+                if len(word) >= 4:
+                    by_word[word] = k
+    words = difflib.get_close_matches(key, list(by_word), n=limit, cutoff=0.8)
+    containing = [k for k in keys if len(key) >= 3 and key in k]
+    chosen: list[int] = []
+    for k in [*close, *(by_word[w] for w in words), *containing]:
+        if keys[k] not in chosen:
+            chosen.append(keys[k])
+    chosen = chosen[:limit]
     found = Entity.objects.in_bulk(chosen)
     return [found[i] for i in chosen if i in found]
 
 
-def trending_entities(*, limit: int = 10, days: int = 7) -> list[Entity]:
-    """Most distinctive this week: stories this week × specificity."""
-    newest = Article.objects.aggregate(newest=Max("published_at"))["newest"]
-    if newest is None:
-        return []
-    since = newest - timedelta(days=days)
-    return list(
-        Entity.objects.visible()
-        .filter(mentions__article__published_at__gt=since)
-        .annotate(week=Count("mentions"))
-        .filter(week__gte=2)
-        .annotate(weight=F("week") * F("specificity"))
-        .order_by("-weight", "name")[:limit]
-    )
-
-
 def suggest_entities(q: str, *, limit: int = 8) -> QuerySet[Entity]:
-    key = name_key(q)
+    key = name_key(clean_query(q))
     if not key:
         return Entity.objects.none()
     return (
@@ -426,23 +478,19 @@ def article_ids_containing(name: str) -> list[int]:
 def article_detail(*, article_id: int) -> Article:
     article = Article.objects.with_about_list().get(pk=article_id)
     arrange_about_list(article, about_order="name")
-    article.paragraphs = highlighted_paragraphs(article)
+    article.title_html, article.paragraphs = highlighted_story(article)
     return article
 
 
-def highlighted_paragraphs(article: Article) -> list[SafeString]:
-    """The text as escaped paragraphs, each mention linked to its entity."""
-    body_start = len(article.title) + 2
-    marks = sorted(
-        (s - body_start, e - body_start, m.entity)
-        for m in article.about
-        for s, e in m.spans
-        if s >= body_start
-    )
-    text, pieces, cursor = article.text, [], 0
+# --- story page: every mention highlighted -------------------------------------------
+
+
+def _linked(text: str, offset: int, marks: list[tuple[int, int, Entity]]) -> str:
+    """`text` (which starts at `offset` in the story string) as escaped HTML,
+    the marked ranges linked to their entities."""
+    pieces, cursor = [], 0
     for start, end, entity in marks:
-        if start < cursor:
-            continue  # overlapping spans: keep the first
+        start, end = start - offset, end - offset
         pieces.append(escape(text[cursor:start]))
         pieces.append(
             f'<a class="mention mention-{escape(entity.type.lower())}" '
@@ -451,4 +499,43 @@ def highlighted_paragraphs(article: Article) -> list[SafeString]:
         )
         cursor = end
     pieces.append(escape(text[cursor:]))
-    return [mark_safe(p) for p in "".join(pieces).split("\n\n")]  # every piece escaped above
+    return "".join(pieces)
+
+
+def highlighted_story(article: Article) -> tuple[SafeString, list[SafeString]]:
+    """The title and the text paragraphs with every visible mention linked.
+
+    Spans index `title + "\\n\\n" + text`. Spans outside the string, across the
+    title/text boundary or across a paragraph break are ignored; of
+    overlapping spans the earliest (then the longest) wins. Every piece of
+    story text is escaped before it is joined with our own <a> tags.
+    """
+    title, text = article.title, article.text
+    full_length = len(title) + 2 + len(text)
+    body_start = len(title) + 2
+    candidates = []
+    for mention in getattr(article, "about", []):
+        for span in mention.spans or []:
+            try:
+                start, end = int(span[0]), int(span[1])
+            except (TypeError, ValueError, IndexError):
+                continue
+            if not 0 <= start < end <= full_length:
+                continue
+            if start < body_start and end > len(title):
+                continue  # across the title/text boundary
+            if start >= body_start and "\n\n" in text[start - body_start : end - body_start]:
+                continue
+            candidates.append((start, -end, mention.entity_id, mention.entity))
+    candidates.sort(key=lambda c: (c[0], c[1], c[2]))
+    marks, cursor = [], 0
+    for start, neg_end, _, entity in candidates:
+        if start < cursor:
+            continue  # overlaps the previous mark
+        marks.append((start, -neg_end, entity))
+        cursor = -neg_end
+    title_marks = [m for m in marks if m[1] <= len(title)]
+    body_marks = [m for m in marks if m[0] >= body_start]
+    title_html = mark_safe(_linked(title, 0, title_marks))  # escaped in _linked
+    body_html = _linked(text, body_start, body_marks)
+    return title_html, [mark_safe(p) for p in body_html.split("\n\n")]  # escaped in _linked

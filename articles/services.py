@@ -10,7 +10,7 @@ import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -85,7 +85,7 @@ def _parse_published(value) -> datetime | None:
         except ValueError:
             raise IngestError(f"published_at is not ISO 8601: {value[:40]!r}") from None
     if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, timezone.utc)
+        parsed = timezone.make_aware(parsed, UTC)
     return parsed
 
 
@@ -236,6 +236,8 @@ def article_ingest_url(
     except FetchError as exc:
         raise IngestError(f"could not fetch {url[:200]}: {exc}") from None
     text, title = html_to_text(page.text)
+    if not text:
+        raise IngestError(f"no story text found on the page at {url[:200]}")
     return article_ingest(
         url=url,
         title=title,
@@ -273,12 +275,18 @@ class FeedReport(IngestReport):
     title: str = ""
     etag: str = ""
     last_modified: str = ""
-    truncated: bool = False
+    left: int = 0  # entries not read this time, for the next poll
+
+    @property
+    def truncated(self) -> bool:
+        return self.left > 0
 
     def summary(self) -> str:
         if self.not_modified:
             return "not modified (304)"
-        return f"{self.entries} entries: {super().summary()}"
+        entries = f"{self.entries:,} entr{'y' if self.entries == 1 else 'ies'}"
+        summary = f"{entries}: {super().summary()}"
+        return summary + (f", {self.left:,} left for the next poll" if self.left else "")
 
 
 def fragment_to_text(fragment: str) -> str:
@@ -293,23 +301,27 @@ def fragment_to_text(fragment: str) -> str:
 
 
 def parse_feed(content: bytes, *, url: str):
-    """feedparser over bytes we fetched (never a URL or a path), after refusing
-    documents that declare XML entities (billion laughs, external entities)."""
+    """feedparser over bytes we fetched, after refusing documents that declare
+    XML entities (billion laughs, external entities)."""
+    import io
+
     import feedparser
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import ParseError, fromstring
 
-    head = content.lstrip()[:1].decode("ascii", "ignore")
-    if head == "<":
-        if b"<!ENTITY" in content.upper():
-            raise IngestError("the feed declares XML entities (possible XML bomb); refused")
-        try:
-            fromstring(content, forbid_dtd=False, forbid_entities=True, forbid_external=True)
-        except DefusedXmlException as exc:
-            raise IngestError(f"the feed uses forbidden XML constructs: {exc}") from None
-        except ParseError:
-            pass  # malformed but entity-free: feedparser's lenient parser may still read it
-    parsed = feedparser.parse(content, response_headers={"content-location": url})
+    # NULs dropped so the UTF-16 and UTF-32 spellings of the declaration count
+    # too; feedparser's lenient fallback parser never sees one.
+    if b"<!ENTITY" in content.replace(b"\x00", b"").upper():
+        raise IngestError("the feed declares XML entities (possible XML bomb); refused")
+    try:
+        fromstring(content, forbid_dtd=False, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise IngestError(f"the feed uses forbidden XML constructs: {exc}") from None
+    except ParseError:
+        pass  # malformed but entity-free (or JSON Feed): feedparser may still read it
+    # A stream, never the bytes themselves: feedparser opens a bytes or str
+    # argument as a file path (or fetches it as a URL) before parsing it.
+    parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
     if not parsed.entries and parsed.get("bozo") and not parsed.feed:
         raise IngestError(f"not a feed: {parsed.get('bozo_exception', 'unreadable')}")
     return parsed
@@ -321,7 +333,7 @@ def _entry_published(entry) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc)
+            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
     return None
 
 
@@ -332,6 +344,10 @@ def _entry_story(entry, *, feed_title: str) -> dict:
 
     link = entry.get("link") or ""
     title = " ".join((entry.get("title") or "").split())
+    content = entry.get("content") or []
+    own_text = fragment_to_text(
+        content[0].get("value", "") if content else entry.get("summary", "")
+    )
     text = ""
     try:
         page = fetch_url(link)
@@ -339,10 +355,10 @@ def _entry_story(entry, *, feed_title: str) -> dict:
         title = title or page_title
     except FetchError as exc:
         logger.info("feed entry %s: page not fetched (%s); using the entry's content", link, exc)
-    if not text:
-        content = entry.get("content") or []
-        fragment = content[0].get("value", "") if content else entry.get("summary", "")
-        text = fragment_to_text(fragment)
+    # A page whose main text is shorter than the entry's own content is a
+    # paywall, a consent wall or an extraction miss: the entry says more.
+    if len(text) < len(own_text):
+        text = own_text
     return {"url": link, "title": title, "text": text, "source": feed_title}
 
 
@@ -378,10 +394,7 @@ def feed_ingest(
         if len(report.added) + len(report.failed) >= limit or time.monotonic() > deadline:
             # Not an error: the rest is read on the next poll, which must not
             # be answered 304, so the validators are not kept (see feed_poll).
-            report.truncated = True
-            report.failed.append(
-                (url, f"{len(entries) - number + 1:,} entries left for the next poll")
-            )
+            report.left = len(entries) - number + 1
             break
         link = entry.get("link") or ""
         where = f"entry {number} ({link[:200] or 'no link'})"
@@ -396,6 +409,10 @@ def feed_ingest(
         except (IngestError, InvalidURL) as exc:
             report.failed.append((where, str(exc)))
             continue
+        except Exception as exc:  # e.g. an extractor crash on one hostile page
+            logger.exception("feed %s: %s failed", url, where)
+            report.failed.append((where, f"unexpected error: {type(exc).__name__}: {exc}"))
+            continue
         if result.created:
             report.added.append(result.article.id)
         else:
@@ -403,16 +420,44 @@ def feed_ingest(
     return report
 
 
-def feed_poll(*, feed_id: int) -> FeedReport | None:
-    """Poll a subscribed feed and record the outcome on it."""
+def feeds_claim_due(*, now: datetime | None = None) -> list[int]:
+    """The due feeds, each moved to its next poll time as it is claimed, so a
+    backed-up worker does not collect a poll per beat tick for the same feed,
+    and two beats (or a beat and "poll now") do not both queue it."""
     from datetime import timedelta
 
     from articles.models import Feed
 
-    feed = Feed.objects.get(pk=feed_id)
+    now = now or timezone.now()
+    claimed = []
+    for feed_id, interval, next_poll_at in Feed.objects.due(now).values_list(
+        "id", "poll_interval_minutes", "next_poll_at"
+    ):
+        won = Feed.objects.filter(pk=feed_id, next_poll_at=next_poll_at).update(
+            next_poll_at=now + timedelta(minutes=max(interval, 1))
+        )
+        if won:
+            claimed.append(feed_id)
+    return claimed
+
+
+def feed_poll(*, feed_id: int) -> FeedReport | None:
+    """Poll a subscribed feed and record the outcome on it; None if the poll
+    failed (the reason is on the feed) or the feed is gone."""
+    from datetime import timedelta
+
+    from articles.models import Feed
+
+    feed = Feed.objects.filter(pk=feed_id).first()
+    if feed is None:  # deleted after being queued
+        return None
     now = timezone.now()
     feed.last_polled_at = now
     feed.next_poll_at = now + timedelta(minutes=max(feed.poll_interval_minutes, 1))
+    # Saved first, so a poll that crashes is not retried by beat every minute.
+    Feed.objects.filter(pk=feed.pk).update(
+        last_polled_at=feed.last_polled_at, next_poll_at=feed.next_poll_at
+    )
     try:
         report = feed_ingest(
             url=feed.url,
@@ -433,6 +478,9 @@ def feed_poll(*, feed_id: int) -> FeedReport | None:
     if not report.truncated:
         feed.etag = report.etag or feed.etag
         feed.last_modified = report.last_modified or feed.last_modified
-    feed.last_error = "; ".join(f"{w}: {why}" for w, why in report.failed[:20])[:2000]
+    notes = [f"{where}: {why}" for where, why in report.failed[:20]]
+    if report.left:
+        notes.append(f"{report.left:,} entries left for the next poll")
+    feed.last_error = "; ".join(notes)[:2000]
     feed.save()
     return report

@@ -3,8 +3,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from articles.models import Article, Feed
-from articles.services import articles_enqueue_extraction, feed_poll
+from articles.models import Article
+from articles.services import articles_enqueue_extraction, feed_poll, feeds_claim_due
 from entities.services import articles_extract
 from newsgraph.queue import enqueue
 
@@ -50,7 +50,7 @@ def poll_feed(feed_id: int) -> str:
 @shared_task
 def poll_due_feeds() -> int:
     """Beat: queue a poll for every feed whose interval has elapsed."""
-    ids = list(Feed.objects.due().values_list("id", flat=True))
+    ids = feeds_claim_due()
     for feed_id in ids:
         poll_feed.delay(feed_id)
     return len(ids)

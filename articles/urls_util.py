@@ -1,10 +1,11 @@
 """URL canonicalisation and the breadcrumb shown under each result."""
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 TRACKING_PARAMS = {"fbclid", "gclid", "mc_cid", "mc_eid", "ref", "cmpid", "ocid"}
 SEGMENT_MAX = 40
 SEPARATOR = " › "
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class InvalidURL(ValueError):
@@ -15,13 +16,18 @@ def canonical_url(url: str) -> str:
     """One spelling per story: lower-case scheme and host, no fragment, no
     tracking parameters, sorted query, no default port, no trailing slash."""
     url = (url or "").strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:  # "Port out of range", bad IPv6 brackets
+        raise InvalidURL(f"not a valid URL: {url[:200]!r} ({exc})") from None
     scheme = parts.scheme.lower()
-    if scheme not in {"http", "https"} or not parts.hostname:
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
         raise InvalidURL(f"not an http(s) URL: {url[:200]!r}")
     host = parts.hostname.lower().rstrip(".")
-    port = parts.port
-    netloc = host if port in (None, 80, 443) else f"{host}:{port}"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     query = sorted(
         (k, v)
         for k, v in parse_qsl(parts.query, keep_blank_values=True)
@@ -40,7 +46,11 @@ def _shorten(segment: str) -> str:
 def breadcrumb(url: str) -> str:
     """`www.example.com › world › 2025 › 02 › slug`: host and non-empty path
     segments; no scheme, query or trailing slash; long segments shortened."""
-    parts = urlsplit(url or "")
+    try:
+        parts = urlsplit((url or "").strip())
+    except ValueError:
+        return ""
     host = parts.hostname or ""
-    segments = [_shorten(s) for s in parts.path.split("/") if s]
+    decoded = (unquote(s).strip() for s in parts.path.split("/"))
+    segments = [_shorten(s) for s in decoded if s]
     return SEPARATOR.join([host, *segments]) if host else SEPARATOR.join(segments)

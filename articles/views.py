@@ -10,24 +10,16 @@ from articles.models import Article
 @require_GET
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
-    filters = selectors.SearchFilters()
-    q, about = "", "name"
-    if form.is_valid():
-        data = form.cleaned_data
-        q, about = data["q"], data["about"] or "name"
-        filters = selectors.SearchFilters(
-            date_from=data["date_from"],
-            date_to=data["date_to"],
-            source=data["source"],
-            entity_type=data["type"],
-        )
-    else:
-        q = (request.GET.get("q") or "")[:200]
+    params = form.search_params()
+    q, about = params.pop("q"), params.pop("about")
+    filters = selectors.SearchFilters(**params)
     results = selectors.search(
         q=q, filters=filters, page=request.GET.get("page", 1), about_order=about
     )
     query = request.GET.copy()
     query.pop("page", None)
+    toggle = query.copy()
+    toggle.pop("about", None)
     return render(
         request,
         "articles/search.html",
@@ -38,6 +30,7 @@ def search(request: HttpRequest) -> HttpResponse:
             "page_obj": results.page,
             "about_order": about,
             "querystring": query.urlencode(),
+            "about_querystring": toggle.urlencode(),
             "filters_open": filters.active,
         },
     )

@@ -1,11 +1,22 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
 from entities import tasks
 from entities.models import Alias, BlockedName, Entity, EntityType
+from entities.services import CurationError, entity_change_type, entity_rename_check
+
+
+def _check_rename(entity: Entity, name: str) -> None:
+    """Renames run in the background: refuse in the form what the task would."""
+    try:
+        entity_rename_check(entity=entity, name=name)
+    except CurationError as exc:
+        raise ValidationError(str(exc)) from None
 
 
 class AliasInline(admin.TabularInline):
@@ -24,6 +35,27 @@ class MergeForm(forms.Form):
 
 class RenameForm(forms.Form):
     name = forms.CharField(max_length=200, label="New canonical name")
+
+    def __init__(self, *args, entity: Entity, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.entity = entity
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        _check_rename(self.entity, name)
+        return name
+
+
+class EntityForm(forms.ModelForm):
+    class Meta:
+        model = Entity
+        fields = ["name", "type"]
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if self.instance.pk and name != self.instance.name:
+            _check_rename(self.instance, name)
+        return name
 
 
 class ChangeTypeForm(forms.Form):
@@ -51,6 +83,7 @@ class EntityAdmin(admin.ModelAdmin):
         "first_seen",
         "last_seen",
     ]
+    form = EntityForm
     inlines = [AliasInline]
     actions = ["merge", "block", "unblock", "rename", "change_type"]
     list_per_page = 50
@@ -66,8 +99,14 @@ class EntityAdmin(admin.ModelAdmin):
         if change and "name" in form.changed_data:
             tasks.rename_entity.delay_on_commit(obj.pk, obj.name)
             obj.name = form.initial["name"]  # renamed by the task, keeping the old name as alias
+        new_type = obj.type
+        if change and "type" in form.changed_data:
+            # Through the service: another entity of that name and type is merged
+            # into, not a unique-constraint error.
+            obj.type = form.initial["type"]
         super().save_model(request, obj, form, change)
         if change and "type" in form.changed_data:
+            entity_change_type(entity_id=obj.pk, type_=new_type)
             tasks.rescore.delay_on_commit()
 
     def save_formset(self, request, form, formset, change):
@@ -101,7 +140,14 @@ class EntityAdmin(admin.ModelAdmin):
             sources = [e.pk for e in queryset if e.pk != target.pk]
             tasks.merge_entities.delay_on_commit(target.pk, sources)
             self.message_user(
-                request, f"Merging {len(sources)} entities into “{target.name}”.", messages.SUCCESS
+                request,
+                ngettext(
+                    "Merging %(count)d entity into “%(target)s”.",
+                    "Merging %(count)d entities into “%(target)s”.",
+                    len(sources),
+                )
+                % {"count": len(sources), "target": target.name},
+                messages.SUCCESS,
             )
             return None
         return self._intermediate(
@@ -132,7 +178,9 @@ class EntityAdmin(admin.ModelAdmin):
             return None
         entity = queryset.get()
         form = RenameForm(
-            request.POST if "apply" in request.POST else None, initial={"name": entity.name}
+            request.POST if "apply" in request.POST else None,
+            initial={"name": entity.name},
+            entity=entity,
         )
         if form.is_valid():
             tasks.rename_entity.delay_on_commit(entity.pk, form.cleaned_data["name"])
@@ -151,8 +199,6 @@ class EntityAdmin(admin.ModelAdmin):
     def change_type(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         form = ChangeTypeForm(request.POST if "apply" in request.POST else None)
         if form.is_valid():
-            from entities.services import entity_change_type
-
             for entity in queryset:
                 entity_change_type(entity_id=entity.pk, type_=form.cleaned_data["type"])
             tasks.rescore.delay_on_commit()

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
@@ -101,6 +102,15 @@ class Alias(models.Model):
         self.key = name_key(self.name)
         super().save(*args, **kwargs)
 
+    def clean(self):
+        # The key is not a form field, so forms would not check its uniqueness:
+        # without this a second "Trump" is an IntegrityError.
+        clash = Alias.objects.filter(key=name_key(self.name)).exclude(pk=self.pk).first()
+        if clash:
+            raise ValidationError(
+                {"name": f"“{clash.name}” is already an alias of {clash.entity.name}."}
+            )
+
 
 class BlockedName(models.Model):
     """A curated rule: this surface form is junk and is never extracted."""
@@ -118,6 +128,12 @@ class BlockedName(models.Model):
     def save(self, *args, **kwargs):
         self.key = name_key(self.name)
         super().save(*args, **kwargs)
+
+    def clean(self):
+        # As for Alias: the key's uniqueness is not checked by forms.
+        clash = BlockedName.objects.filter(key=name_key(self.name)).exclude(pk=self.pk).first()
+        if clash:
+            raise ValidationError({"name": f"“{clash.name}” is already blocked."})
 
 
 class MentionQuerySet(models.QuerySet):

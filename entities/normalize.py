@@ -39,7 +39,11 @@ _QUOTES = str.maketrans(
         "\u2014": "-",
     }
 )
-_LEADING_ARTICLE = re.compile(r"^(?:the|a|an|mr|mrs|ms|dr|prof)\.?\s+", re.IGNORECASE)
+_ARTICLES_AND_TITLES = r"(?:the|a|an|mr|mrs|ms|dr|prof)"
+_LEADING_ARTICLE = re.compile(rf"^{_ARTICLES_AND_TITLES}\.?\s+", re.IGNORECASE)
+_BARE_ARTICLE = re.compile(rf"{_ARTICLES_AND_TITLES}\.?", re.IGNORECASE)
+# "U.S", "Washington D.C" once the edge dot is gone: the dot was part of the name.
+_DOTTED_ABBREVIATION = re.compile(r"(?:^|[\s-])(?:[A-Za-z]\.)+[A-Za-z]$")
 _POSSESSIVE = re.compile(r"(?:'s|')$")
 _EDGE_JUNK = " \t\n\"'.,;:!?()[]{}<>-–—*_/\\|"
 _SPACE = re.compile(r"\s+")
@@ -49,13 +53,16 @@ def normalize_surface(text: str) -> str:
     """`the Kurdish Democratic Party` → `Kurdish Democratic Party`,
     `Iran’s` → `Iran`, quotes and whitespace folded. Returns "" for junk."""
     text = unicodedata.normalize("NFC", text).translate(_QUOTES)
-    text = _SPACE.sub(" ", text).strip(_EDGE_JUNK)
+    text = _strip_edges(_SPACE.sub(" ", text))
     previous = None
     while previous != text:
         previous = text
         text = _LEADING_ARTICLE.sub("", text)
-        text = _POSSESSIVE.sub("", text).strip(_EDGE_JUNK)
+        text = _strip_edges(_POSSESSIVE.sub("", text))
     if len(text) < 2 or len(text) > 120:
+        return ""
+    # A lone "The" or "Mr." is what is left of a mis-tagged span, not a name.
+    if _BARE_ARTICLE.fullmatch(text):
         return ""
     if not any(ch.isalpha() for ch in text):
         return ""
@@ -63,6 +70,13 @@ def normalize_surface(text: str) -> str:
     if not any(ch.isupper() for ch in text):
         return ""
     return text
+
+
+def _strip_edges(text: str) -> str:
+    stripped = text.strip(_EDGE_JUNK)
+    if _DOTTED_ABBREVIATION.search(stripped) and f"{stripped}." in text:
+        return f"{stripped}."
+    return stripped
 
 
 def name_key(name: str) -> str:

@@ -135,5 +135,12 @@ def schedule_rescore() -> None:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         enqueue(rescore)
         return
-    if cache.add(RESCORE_PENDING_KEY, 1, timeout=settings.RESCORE_DEBOUNCE_SECONDS + 60):
-        enqueue(rescore, countdown=settings.RESCORE_DEBOUNCE_SECONDS)
+
+    def debounced() -> None:
+        if cache.add(RESCORE_PENDING_KEY, 1, timeout=settings.RESCORE_DEBOUNCE_SECONDS + 60):
+            enqueue(rescore, countdown=settings.RESCORE_DEBOUNCE_SECONDS)
+
+    # The flag is taken only once the changes are committed: taken inside a
+    # transaction that rolls back, it would hold back every rescoring for the
+    # window while queueing none.
+    transaction.on_commit(debounced)

@@ -259,6 +259,17 @@ def _reextract(article_ids: Sequence[int]) -> None:
         articles_enqueue_extraction(article_ids=article_ids)
 
 
+def _reextract_surfaces(names: Iterable[str], *, exclude_entity_ids: Iterable[int] = ()) -> None:
+    """A new rule about these names (alias, block) must also hold in the
+    stories where a name was read as part of another entity ("Trump" as
+    Melania Trump's surname): re-extract those, as future extraction would."""
+    exclude = list(exclude_entity_ids)
+    ids: set[int] = set()
+    for name in names:
+        ids.update(_surface_article_ids(name, exclude_entity_ids=exclude))
+    _reextract(sorted(ids))
+
+
 @transaction.atomic
 def entities_merge(*, target_id: int, source_ids: Sequence[int]) -> Entity:
     """Merge the sources into the target: their mentions move, their names
@@ -267,15 +278,18 @@ def entities_merge(*, target_id: int, source_ids: Sequence[int]) -> Entity:
     sources = list(
         Entity.objects.select_for_update().filter(pk__in=source_ids).exclude(pk=target_id)
     )
+    new_aliases = []
     for source in sources:
         Alias.objects.filter(entity=source).update(entity=target)
         if source.key != target.key:
             Alias.objects.update_or_create(
                 key=source.key, defaults={"name": source.name, "entity": target}
             )
+            new_aliases.append(source.name)
         _move_mentions(source=source, target=target)
         source.delete()
     Alias.objects.filter(key=target.key).delete()  # the canonical name needs no alias
+    _reextract_surfaces(new_aliases, exclude_entity_ids=[target.pk])
     schedule_rescore()
     return target
 
@@ -303,13 +317,16 @@ def _move_mentions(*, source: Entity, target: Entity) -> None:
 def entities_block(*, entity_ids: Sequence[int]) -> int:
     """Junk: mentions disappear now and the names are never extracted again."""
     entities = list(Entity.objects.filter(pk__in=entity_ids).prefetch_related("aliases"))
+    blocked_names = []
     for entity in entities:
         for name in [entity.name, *(a.name for a in entity.aliases.all())]:
             BlockedName.objects.get_or_create(key=name_key(name), defaults={"name": name})
+            blocked_names.append(name)
         Mention.objects.filter(entity=entity).delete()
         entity.blocked = True
         entity.story_count = 0
         entity.save(update_fields=["blocked", "story_count"])
+    _reextract_surfaces(blocked_names, exclude_entity_ids=[e.pk for e in entities])
     schedule_rescore()
     return len(entities)
 
@@ -331,29 +348,42 @@ def entities_unblock(*, entity_ids: Sequence[int]) -> int:
     return len(entities)
 
 
+def entity_rename_check(*, entity: Entity, name: str) -> None:
+    """Raise CurationError if renaming would be refused. The admin calls it
+    before queueing the rename, which runs in the background where an error
+    would reach no editor."""
+    name = " ".join(name.split())
+    if not name:
+        raise CurationError("The new name is empty.")
+    key = name_key(name)
+    if Entity.objects.filter(key=key, type=entity.type).exclude(pk=entity.pk).exists():
+        return  # renaming onto another entity's name merges the two
+    clash = Alias.objects.filter(key=key).exclude(entity=entity).select_related("entity").first()
+    if clash:
+        raise CurationError(f"“{name}” is already an alias of {clash.entity.name}.")
+
+
 @transaction.atomic
 def entity_rename(*, entity_id: int, name: str) -> Entity:
     """Change the canonical name; the old name stays as an alias. Renaming
     onto another entity's name merges the two."""
     entity = Entity.objects.select_for_update().get(pk=entity_id)
+    entity_rename_check(entity=entity, name=name)
     name = " ".join(name.split())
-    if not name:
-        raise CurationError("The new name is empty.")
     key = name_key(name)
     other = Entity.objects.filter(key=key, type=entity.type).exclude(pk=entity.pk).first()
     if other:
         return entities_merge(target_id=other.pk, source_ids=[entity.pk])
-    clash = Alias.objects.filter(key=key).exclude(entity=entity).select_related("entity").first()
-    if clash:
-        raise CurationError(f"“{name}” is already an alias of {clash.entity.name}.")
     old_name, old_key = entity.name, entity.key
     entity.name = name
-    entity.slug = ""
-    entity.slug = Entity.unique_slug(name, entity.type)
+    if slugify(name)[:200] != slugify(old_name)[:200]:
+        # A new address only for a new name: "IRAN" → "Iran" keeps its links.
+        entity.slug = Entity.unique_slug(name, entity.type)
     entity.save()
     Alias.objects.filter(key=key).delete()
     if old_key != key:
         Alias.objects.get_or_create(key=old_key, defaults={"name": old_name, "entity": entity})
+        _reextract_surfaces([old_name], exclude_entity_ids=[entity.pk])
     return entity
 
 
@@ -382,8 +412,10 @@ def alias_apply(*, alias_id: int) -> None:
         .values_list("pk", flat=True)
     )
     if same_name:
+        # The merge re-extracts where the name was read as another entity.
         entities_merge(target_id=alias.entity_id, source_ids=same_name)
-    _reextract(_surface_article_ids(alias.name, exclude_entity_ids=[alias.entity_id]))
+    else:
+        _reextract_surfaces([alias.name], exclude_entity_ids=[alias.entity_id])
     schedule_rescore()
 
 
@@ -392,6 +424,8 @@ def blocked_name_apply(*, blocked_name_id: int) -> None:
     blocked = BlockedName.objects.get(pk=blocked_name_id)
     named = list(Entity.objects.filter(key=blocked.key).values_list("pk", flat=True))
     if named:
+        # Blocking re-extracts where the name was read as part of another entity.
         entities_block(entity_ids=named)
-    _reextract(_surface_article_ids(blocked.name, exclude_entity_ids=named))
+    else:
+        _reextract_surfaces([blocked.name])
     schedule_rescore()

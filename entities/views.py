@@ -2,8 +2,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from articles import selectors
+from articles import selectors as article_selectors
 from articles.forms import EntityStoriesForm
+from entities import selectors
+from entities.charts import weekly_chart
 from entities.models import Entity
 
 
@@ -15,9 +17,10 @@ def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         order = form.cleaned_data["order"] or "stars"
         about = form.cleaned_data["about"] or "name"
-    page = selectors.entity_stories(
+    page = article_selectors.entity_stories(
         entity=entity, order=order, page=request.GET.get("page", 1), about_order=about
     )
+    weeks = selectors.weekly_counts(entity)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -25,6 +28,10 @@ def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "entities/detail.html",
         {
             "entity": entity,
+            "span": selectors.entity_span(entity),
+            "chart": weekly_chart(weeks, title=f"Stories per week mentioning {entity.name}"),
+            "weeks": weeks,
+            "related": selectors.related_entities(entity),
             "page_obj": page,
             "order": order,
             "about_order": about,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from newsgraph.api import api
 from newsgraph.views import health
 
 admin.site.site_header = "newsgraph editors"
@@ -9,6 +10,7 @@ admin.site.site_title = "newsgraph"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
+    path("api/", api.urls),
     path("entities/", include("entities.urls")),
     path("", include("articles.urls")),
 ]

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.contrib.postgres",
+    "ninja",  # serves its Swagger UI from the package, not a CDN
     "articles",
     "entities",
 ]

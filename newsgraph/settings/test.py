@@ -6,3 +6,5 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RESCORE_DEBOUNCE_SECONDS = 0
+# pytest-httpserver listens on 127.0.0.1; private ranges stay refused.
+FETCH_ALLOW_LOOPBACK = True

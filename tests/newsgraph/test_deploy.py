@@ -11,11 +11,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def clean_environ() -> dict[str, str]:
+    # The browser tests set DJANGO_ALLOW_ASYNC_UNSAFE in this process; a deployment never does.
+    return {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**os.environ, **env},
+        env={**clean_environ(), **env},
         capture_output=True,
         text=True,
         timeout=120,
@@ -41,7 +46,7 @@ def test_production_settings_refuse_to_start_without_a_secret_key():
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
-        env={k: v for k, v in {**os.environ, **env}.items() if k != "SECRET_KEY"},
+        env={k: v for k, v in {**clean_environ(), **env}.items() if k != "SECRET_KEY"},
         capture_output=True,
         text=True,
         timeout=120,

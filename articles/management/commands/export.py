@@ -1,9 +1,8 @@
 """manage.py export [--output FILE]: one JSON object per story."""
 
 import json
-import sys
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Prefetch
 
 from articles.models import Article
@@ -28,14 +27,24 @@ class Command(BaseCommand):
             .prefetch_related(Prefetch("mentions", queryset=mentions, to_attr="about"))
             .order_by("id")
         )
-        handle = sys.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+        try:
+            handle = (
+                self.stdout if output == "-" else open(output, "w", encoding="utf-8")  # noqa: SIM115
+            )
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from None
         count = 0
         try:
             for article in articles.iterator(chunk_size=500):
-                handle.write(json.dumps(self._record(article), ensure_ascii=False) + "\n")
+                # ending="" : OutputWrapper would otherwise add its own newline.
+                line = json.dumps(self._record(article), ensure_ascii=False) + "\n"
+                if handle is self.stdout:
+                    handle.write(line, ending="")
+                else:
+                    handle.write(line)
                 count += 1
         finally:
-            if handle is not sys.stdout:
+            if handle is not self.stdout:
                 handle.close()
         self.stderr.write(
             f"export: {count} stories written to {'stdout' if output == '-' else output}"

@@ -1,0 +1,203 @@
+"""Entity-page queries: the entity's reach over time and its company (SPEC §2).
+
+Everything is answered from the mentions table through its index on
+(entity, stars, score), so the cost follows the entity's own stories, not the
+size of the corpus. Blocked entities never appear.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from articles.models import Article
+from entities.models import Entity, Mention
+
+# Related entities: a pair must share at least this many stories before its
+# lift counts, so one accidental co-occurrence with a rare name does not
+# outrank real companions. Relaxed to one shared story for entities that have
+# fewer than RELATED_SMALL_ENTITY stories themselves.
+RELATED_MIN_SUPPORT = 2
+RELATED_SMALL_ENTITY = 3
+# The co-occurrence count looks at the entity's newest stories at most.
+RELATED_SAMPLE = 5000
+
+# Trending: at least this many stories in the window.
+TRENDING_MIN_SUPPORT = 2
+
+CHART_MAX_WEEKS = 104
+
+
+@dataclass(frozen=True)
+class EntitySpan:
+    stories: int
+    first_seen: datetime | None
+    last_seen: datetime | None
+
+
+@dataclass(frozen=True)
+class WeekCount:
+    week: date  # the Monday the week starts on
+    stories: int
+
+
+@dataclass(frozen=True)
+class RelatedEntity:
+    entity: Entity
+    together: int  # stories mentioning both
+    lift: float  # P(other | this) / P(other)
+
+
+def entity_span(entity: Entity) -> EntitySpan:
+    """Number of stories and the first and last story date, read live."""
+    row = Mention.objects.filter(entity=entity).aggregate(
+        stories=Count("id"),
+        first=Min("article__published_at"),
+        last=Max("article__published_at"),
+    )
+    return EntitySpan(stories=row["stories"], first_seen=row["first"], last_seen=row["last"])
+
+
+def _monday(value: date | datetime) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    return day - timedelta(days=day.weekday())
+
+
+def weekly_counts(entity: Entity, *, max_weeks: int = CHART_MAX_WEEKS) -> list[WeekCount]:
+    """Stories per ISO week (Monday start), with empty weeks filled in, from the
+    first week with a story to the last; at most `max_weeks`, newest kept."""
+    rows = (
+        Mention.objects.filter(entity=entity)
+        .annotate(week=TruncWeek("article__published_at", tzinfo=timezone.get_current_timezone()))
+        .values("week")
+        .annotate(stories=Count("id"))
+        .order_by("week")
+    )
+    counts: dict[date, int] = {}
+    for row in rows:
+        if row["week"] is None:
+            continue
+        monday = _monday(row["week"])
+        counts[monday] = counts.get(monday, 0) + row["stories"]
+    if not counts:
+        return []
+    last = max(counts)
+    first = max(min(counts), last - timedelta(weeks=max_weeks - 1))
+    weeks = []
+    week = first
+    while week <= last:
+        weeks.append(WeekCount(week=week, stories=counts.get(week, 0)))
+        week += timedelta(weeks=1)
+    return weeks
+
+
+def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
+    """Entities that co-occur with this one *distinctively*, ranked by lift.
+
+        lift(B | A) = P(B | story about A) / P(B) = (together / n_A) / (df_B / N)
+
+    A name that is in every story ("United States") has lift ≈ 1 with
+    everything and sinks; a name that appears mostly alongside A rises. Pairs
+    need RELATED_MIN_SUPPORT shared stories (1 for very small entities).
+    """
+    total = Article.objects.extracted().count()
+    own = Mention.objects.filter(entity=entity).order_by("-article__published_at", "-article_id")
+    sample_ids = list(own.values_list("article_id", flat=True)[:RELATED_SAMPLE])
+    n_a = len(sample_ids)
+    if not n_a or not total:
+        return []
+    min_support = RELATED_MIN_SUPPORT if n_a >= RELATED_SMALL_ENTITY else 1
+    rows = (
+        Mention.objects.filter(article_id__in=sample_ids, entity__blocked=False)
+        .exclude(entity=entity)
+        .values("entity_id", "entity__story_count")
+        .annotate(together=Count("id"))
+        .filter(together__gte=min_support)
+    )
+    scored = []
+    for row in rows:
+        together = row["together"]
+        df_b = max(row["entity__story_count"] or 0, together)
+        lift = (together / n_a) / (df_b / max(total, df_b))
+        scored.append((row["entity_id"], together, lift))
+    # Highest lift first; among equals the better supported, then by name below.
+    scored.sort(key=lambda r: (-round(r[2], 9), -r[1]))
+    top = scored[: limit * 2]
+    found = Entity.objects.in_bulk([r[0] for r in top])
+    related = [
+        RelatedEntity(entity=found[eid], together=together, lift=lift)
+        for eid, together, lift in top
+        if eid in found
+    ]
+    related.sort(key=lambda r: (-round(r.lift, 9), -r.together, r.entity.name.casefold()))
+    return related[:limit]
+
+
+def trending_entities(*, limit: int = 10, days: int = 7) -> list[Entity]:
+    """Entities most distinctive in the last `days` against the long-run baseline.
+
+    For an entity with `w` of the window's `N_w` stories and `b` of the `N_b`
+    stories before it, its rate in the window is compared with its earlier
+    rate (add-one smoothed, so a brand-new name has a finite ratio):
+
+        ratio = (w / N_w) / ((b + 1) / (N_b + 1))
+        trend = w · ln(ratio)
+
+    so a steady name ("United States" every week) scores about 0 however
+    often it appears, and a name that newly dominates the news scores high.
+    The window ends at the newest story, so an old corpus still has a "week".
+    With no stories before the window there is no baseline yet: the window is
+    then ranked on its own, `w · ln(1 + N_w / w)` (frequent, but damped for
+    names in every story).
+    Each entity carries `.week` (its stories in the window) and `.trend`.
+    """
+    newest = Article.objects.aggregate(newest=Max("published_at"))["newest"]
+    if newest is None:
+        return []
+    since = newest - timedelta(days=days)
+    totals = Article.objects.aggregate(
+        window=Count("id", filter=Q(published_at__gt=since)),
+        before=Count("id", filter=Q(published_at__lte=since)),
+    )
+    n_window, n_before = totals["window"], totals["before"]
+    window_counts = dict(
+        Mention.objects.filter(article__published_at__gt=since, entity__blocked=False)
+        .values("entity_id")
+        .annotate(n=Count("id"))
+        .filter(n__gte=TRENDING_MIN_SUPPORT)
+        .values_list("entity_id", "n")
+    )
+    if not window_counts or not n_window:
+        return []
+    before_counts = dict(
+        Mention.objects.filter(article__published_at__lte=since, entity_id__in=list(window_counts))
+        .values("entity_id")
+        .annotate(n=Count("id"))
+        .values_list("entity_id", "n")
+    )
+    scored = []
+    for entity_id, week in window_counts.items():
+        if n_before:
+            before = before_counts.get(entity_id, 0)
+            ratio = (week / n_window) / ((before + 1) / (n_before + 1))
+        else:
+            ratio = 1 + n_window / week
+        trend = week * math.log(ratio)
+        if trend > 0:
+            scored.append((trend, week, entity_id))
+    scored.sort(key=lambda r: (-r[0], -r[1]))
+    found = Entity.objects.in_bulk([r[2] for r in scored[: limit * 2]])
+    entities = []
+    for trend, week, entity_id in scored:
+        entity = found.get(entity_id)
+        if entity is None:
+            continue
+        entity.week, entity.trend = week, trend
+        entities.append(entity)
+    entities.sort(key=lambda e: (-round(e.trend, 9), -e.week, e.name.casefold()))
+    return entities[:limit]

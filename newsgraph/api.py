@@ -1,0 +1,363 @@
+"""JSON API at /api/ (SPEC §7), documented by the OpenAPI schema at
+/api/openapi.json.
+
+Thin on purpose: every endpoint calls the same selectors as the HTML pages,
+so the API's search has the page's parameters and the page's ranking.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from django.conf import settings
+from django.core.paginator import Page
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Field, NinjaAPI, Path, Schema, Status
+
+from articles import selectors as article_selectors
+from articles.models import Article, Source
+from entities import selectors as entity_selectors
+from entities.models import Entity, EntityType
+
+MAX_ID = 2**63 - 1  # the largest BigAutoField value: larger ids cannot exist
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+api = NinjaAPI(
+    title="newsgraph API",
+    version="1",
+    description=(
+        "Browse the news by the people, places and organisations in it. "
+        "Search takes the same parameters as the search page and ranks the same way."
+    ),
+    urls_namespace="api",
+    # The interactive docs need ninja's bundled Swagger UI, served as static
+    # files only when "ninja" is an installed app; never from a CDN.
+    docs_url="/docs/" if "ninja" in settings.INSTALLED_APPS else None,
+)
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+class Message(Schema):
+    detail: str
+
+
+class Invalid(Schema):
+    """A request whose parameters fail validation (HTTP 422)."""
+
+    detail: str | list[dict[str, Any]]
+
+
+class EntityRef(Schema):
+    name: str
+    slug: str
+    type: str
+    type_label: str
+    stories: int = Field(description="Stories with a visible mention of the entity.")
+    url: str = Field(description="The entity's page.")
+    api_url: str
+
+
+class AboutItem(Schema):
+    entity: EntityRef
+    stars: int = Field(ge=1, le=4)
+    stars_label: str
+    score: float
+
+
+class StoryOut(Schema):
+    id: int
+    title: str
+    url: str = Field(description="The original story.")
+    page_url: str = Field(description="The story's page here, its mentions linked.")
+    api_url: str
+    breadcrumb: str
+    source: str | None
+    published_at: datetime
+    snippet_html: str = Field(description="Escaped text; the only tags are <mark> around matches.")
+    about: list[AboutItem]
+
+
+class TrendingEntity(EntityRef):
+    week: int = Field(description="Stories this week.")
+
+
+class SearchOut(Schema):
+    query: str
+    mode: Literal["latest", "entity", "text"]
+    page: int
+    num_pages: int
+    page_size: int
+    total: int
+    entity: EntityRef | None
+    aliases: list[str]
+    did_you_mean: list[EntityRef]
+    trending: list[TrendingEntity]
+    error: str
+    results: list[StoryOut]
+
+
+class WeekOut(Schema):
+    week: date
+    stories: int
+
+
+class RelatedOut(Schema):
+    entity: EntityRef
+    together: int = Field(description="Stories mentioning both.")
+    lift: float = Field(description="P(related | this entity) / P(related).")
+
+
+class EntityOut(EntityRef):
+    aliases: list[str]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    feed_url: str
+    weekly: list[WeekOut]
+    related: list[RelatedOut]
+    order: Literal["stars", "date"]
+    page: int
+    num_pages: int
+    page_size: int
+    total: int
+    results: list[StoryOut]
+
+
+class MentionOut(AboutItem):
+    count: int
+    spans: list[list[int]] = Field(
+        description='[start, end) character offsets into title + "\\n\\n" + text.'
+    )
+
+
+class StoryDetailOut(Schema):
+    id: int
+    title: str
+    text: str
+    url: str
+    page_url: str
+    breadcrumb: str
+    source: str | None
+    published_at: datetime
+    status: str
+    mentions: list[MentionOut]
+
+
+class SuggestOut(Schema):
+    results: list[EntityRef]
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    """User text without control characters (PostgreSQL refuses NUL)."""
+    return _CONTROL.sub(" ", text or "")
+
+
+def _entity_ref(entity: Entity) -> dict:
+    return {
+        "name": entity.name,
+        "slug": entity.slug,
+        "type": entity.type,
+        "type_label": entity.get_type_display(),
+        "stories": entity.story_count,
+        "url": entity.get_absolute_url(),
+        "api_url": reverse("api:entity_detail", kwargs={"slug": entity.slug}),
+    }
+
+
+def _about(mention) -> dict:
+    return {
+        "entity": _entity_ref(mention.entity),
+        "stars": mention.stars,
+        "stars_label": mention.stars_label,
+        "score": mention.score,
+    }
+
+
+def _story(article: Article) -> dict:
+    about = [*getattr(article, "about_shown", []), *getattr(article, "about_more", [])]
+    return {
+        "id": article.pk,
+        "title": article.title,
+        "url": article.url,
+        "page_url": article.get_absolute_url(),
+        "api_url": reverse("api:story_detail", kwargs={"story_id": article.pk}),
+        "breadcrumb": article.breadcrumb,
+        "source": article.source.name if article.source else None,
+        "published_at": article.published_at,
+        "snippet_html": str(getattr(article, "snippet", "") or ""),
+        "about": [_about(m) for m in about],
+    }
+
+
+def _page_fields(page: Page) -> dict:
+    return {
+        "page": page.number,
+        "num_pages": page.paginator.num_pages,
+        "page_size": page.paginator.per_page,
+        "total": page.paginator.count,
+        "results": [_story(a) for a in page.object_list],
+    }
+
+
+PageNumber = Annotated[int, Field(ge=1, le=1_000_000, description="1-based page number.")]
+AboutOrder = Annotated[
+    Literal["name", "stars"], Field(description="Order of each story's about-list.")
+]
+
+
+# --- endpoints -------------------------------------------------------------------------
+
+
+@api.get(
+    "/search/",
+    response={200: SearchOut, 422: Invalid},
+    summary="Search stories",
+    tags=["search"],
+)
+def search(
+    request: HttpRequest,
+    q: Annotated[str, Field(max_length=200, description="A name or words.")] = "",
+    date_from: date | None = None,
+    date_to: date | None = None,
+    source: Annotated[int | None, Field(ge=1, le=MAX_ID, description="Source id.")] = None,
+    type: EntityType | None = None,  # the page calls it "type" too
+    about: AboutOrder = "name",
+    page: PageNumber = 1,
+):
+    """The search page as JSON: an entity's stories ranked by its stars and
+    score in each, then full-text relevance, then recency; words that name no
+    entity are a full-text search. An empty query lists the latest stories
+    and the entities trending this week."""
+    if date_to is not None and date_to >= date.max:
+        date_to = None  # "until the end of time": no upper bound (and no overflow)
+    if date_from and date_to and date_from > date_to:
+        return Status(422, {"detail": "date_from is after date_to."})
+    source_obj = None
+    if source is not None:
+        source_obj = Source.objects.filter(pk=source).first()
+        if source_obj is None:
+            return Status(422, {"detail": f"No source with id {source}."})
+    filters = article_selectors.SearchFilters(
+        date_from=date_from,
+        date_to=date_to,
+        source=source_obj,
+        entity_type=type.value if type else "",
+    )
+    results = article_selectors.search(q=_clean(q), filters=filters, page=page, about_order=about)
+    entity = results.entity
+    return Status(
+        200,
+        {
+            "query": results.query,
+            "mode": results.mode,
+            "entity": _entity_ref(entity) if entity else None,
+            "aliases": [a.name for a in entity.aliases.all()] if entity else [],
+            "did_you_mean": [_entity_ref(e) for e in results.did_you_mean],
+            "trending": [
+                {**_entity_ref(e), "week": getattr(e, "week", 0)} for e in results.trending
+            ],
+            "error": results.error,
+            **_page_fields(results.page),
+        },
+    )
+
+
+@api.get(
+    "/entities/{slug}/",
+    response={200: EntityOut, 404: Message, 422: Invalid},
+    summary="An entity and its stories",
+    url_name="entity_detail",
+    tags=["entities"],
+)
+def entity_detail(
+    request: HttpRequest,
+    slug: Annotated[str, Path(max_length=220, pattern=r"^[-a-zA-Z0-9_]+$")],
+    order: Literal["stars", "date"] = "stars",
+    about: AboutOrder = "name",
+    page: PageNumber = 1,
+):
+    """Name, type, aliases, first and last seen, stories per week, related
+    entities (by lift) and the entity's stories, paged, by stars or date."""
+    entity = Entity.objects.visible().prefetch_related("aliases").filter(slug=slug).first()
+    if entity is None:
+        return Status(404, {"detail": "No such entity."})
+    span = entity_selectors.entity_span(entity)
+    stories = article_selectors.entity_stories(
+        entity=entity, order=order, page=page, about_order=about
+    )
+    return Status(
+        200,
+        {
+            **_entity_ref(entity),
+            "stories": span.stories,
+            "aliases": [a.name for a in entity.aliases.all()],
+            "first_seen": span.first_seen,
+            "last_seen": span.last_seen,
+            "feed_url": reverse("entities:feed", args=[entity.slug]),
+            "weekly": [
+                {"week": w.week, "stories": w.stories}
+                for w in entity_selectors.weekly_counts(entity)
+            ],
+            "related": [
+                {"entity": _entity_ref(r.entity), "together": r.together, "lift": r.lift}
+                for r in entity_selectors.related_entities(entity)
+            ],
+            "order": order,
+            **_page_fields(stories),
+        },
+    )
+
+
+@api.get(
+    "/stories/{story_id}/",
+    response={200: StoryDetailOut, 404: Message, 422: Invalid},
+    summary="A story with its entities and their mention offsets",
+    url_name="story_detail",
+    tags=["stories"],
+)
+def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
+    try:
+        article = Article.objects.with_about_list().get(pk=story_id)
+    except Article.DoesNotExist:
+        return Status(404, {"detail": "No such story."})
+    mentions = sorted(article.about, key=lambda m: (-m.stars, -m.score, m.entity.name))
+    return Status(
+        200,
+        {
+            "id": article.pk,
+            "title": article.title,
+            "text": article.text,
+            "url": article.url,
+            "page_url": article.get_absolute_url(),
+            "breadcrumb": article.breadcrumb,
+            "source": article.source.name if article.source else None,
+            "published_at": article.published_at,
+            "status": article.status,
+            "mentions": [
+                {**_about(m), "count": m.count, "spans": [list(s) for s in m.spans]}
+                for m in mentions
+            ],
+        },
+    )
+
+
+@api.get(
+    "/suggest/",
+    response={200: SuggestOut, 422: Invalid},
+    summary="Entity suggestions for a partly typed name",
+    tags=["search"],
+)
+def suggest(
+    request: HttpRequest,
+    q: Annotated[str, Field(max_length=100)] = "",
+):
+    """Entities whose name or alias starts with the text (or has a word that
+    does), most stories first."""
+    return {"results": [_entity_ref(e) for e in article_selectors.suggest_entities(_clean(q))]}

@@ -1,0 +1,377 @@
+"""Star scoring (SPEC §6): monotone in prominence and rarity, deterministic,
+quantile shares, debounced and set-based."""
+
+import math
+from datetime import UTC, datetime
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from articles.models import Article, Source
+from entities import tasks
+from entities.models import Entity, Mention
+from entities.normalize import name_key
+from entities.scoring import STAR_SHARES, rescore_all, salience, schedule_rescore
+from tests.factories import ArticleFactory, EntityFactory, MentionFactory
+
+HYPOTHESIS = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+prominence = st.fixed_dictionaries(
+    {
+        "count": st.integers(min_value=1, max_value=8),
+        "in_title": st.booleans(),
+        "in_lead": st.booleans(),
+        "spread": st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.8, 1.0]),
+    }
+)
+# Other (story, entity) pairs around the ones compared, so the quantile
+# thresholds fall in many different places.
+background = st.lists(
+    st.tuples(st.integers(0, 7), st.integers(0, 5), prominence),
+    max_size=25,
+    unique_by=lambda t: (t[0], t[1]),
+)
+
+
+def more_prominent(base: dict, extra: dict) -> dict:
+    """`base` with each ingredient at least as strong."""
+    return {
+        "count": base["count"] + extra["count"] - 1,
+        "in_title": base["in_title"] or extra["in_title"],
+        "in_lead": base["in_lead"] or extra["in_lead"],
+        "spread": max(base["spread"], extra["spread"]),
+    }
+
+
+class Corpus:
+    """Stories, entities and mentions written in bulk (scoring reads only these rows)."""
+
+    def __init__(self):
+        self.source, _ = Source.objects.get_or_create(name="Corpus")
+        self.stories: list[Article] = []
+        self.entities: dict[str, Entity] = {}
+        self.mentions: list[Mention] = []
+
+    def story(self) -> Article:
+        n = len(self.stories)
+        article = Article(
+            url=f"https://example.com/{n}",
+            canonical_url=f"https://example.com/{n}",
+            content_hash=f"{n:064x}",
+            title=f"Story {n}",
+            text="Text.",
+            source=self.source,
+            status=Article.Status.EXTRACTED,
+            published_at=timezone.now(),
+        )
+        self.stories.append(article)
+        return article
+
+    def entity(self, name: str) -> Entity:
+        if name not in self.entities:
+            slug = f"e-{len(self.entities)}"
+            self.entities[name] = Entity(name=name, key=name_key(name), type="ORG", slug=slug)
+        return self.entities[name]
+
+    def mention(self, story: Article, entity: Entity, **prom) -> None:
+        self.mentions.append(
+            Mention(article=story, entity=entity, salience=salience(**prom), **prom)
+        )
+
+    def save(self) -> None:
+        Article.objects.bulk_create(self.stories)
+        Entity.objects.bulk_create(self.entities.values())
+        for m in self.mentions:
+            m.article_id, m.entity_id = m.article.id, m.entity.id
+        Mention.objects.bulk_create(self.mentions)
+
+    def add_background(self, pairs) -> None:
+        stories = [self.story() for _ in range(8)]
+        for story, entity, prom in pairs:
+            self.mention(stories[story], self.entity(f"Background {entity}"), **prom)
+
+
+def stars(story: Article, entity: Entity) -> int:
+    return Mention.objects.get(article_id=story.id, entity_id=entity.id).stars
+
+
+@pytest.fixture
+def rolled_back(db):
+    """Run each hypothesis example in a savepoint that is rolled back."""
+
+    def run(example):
+        savepoint = transaction.savepoint()
+        try:
+            example()
+        finally:
+            transaction.savepoint_rollback(savepoint)
+
+    return run
+
+
+@HYPOTHESIS
+@given(base=prominence, extra=prominence, other=background, spread_out=st.integers(0, 4))
+def test_more_prominent_never_gets_fewer_stars(rolled_back, base, extra, other, spread_out):
+    def example():
+        corpus = Corpus()
+        x = corpus.entity("Kurdistan Region")
+        quiet, loud = corpus.story(), corpus.story()
+        corpus.mention(quiet, x, **base)
+        corpus.mention(loud, x, **more_prominent(base, extra))
+        for _ in range(spread_out):  # vary the entity's own rarity too
+            corpus.mention(corpus.story(), x, **base)
+        corpus.add_background(other)
+        corpus.save()
+        rescore_all()
+        assert stars(loud, x) >= stars(quiet, x)
+
+    rolled_back(example)
+
+
+@HYPOTHESIS
+@given(
+    prom=prominence,
+    rare_extra=st.integers(0, 4),
+    more=st.integers(1, 5),
+    other=background,
+)
+def test_rarer_never_gets_fewer_stars(rolled_back, prom, rare_extra, more, other):
+    def example():
+        corpus = Corpus()
+        rare, common = corpus.entity("Erbil"), corpus.entity("United States")
+        story = corpus.story()
+        corpus.mention(story, rare, **prom)
+        corpus.mention(story, common, **prom)
+        for _ in range(rare_extra):
+            corpus.mention(corpus.story(), rare, **prom)
+        for _ in range(rare_extra + more):
+            corpus.mention(corpus.story(), common, **prom)
+        corpus.add_background(other)
+        corpus.save()
+        rescore_all()
+        assert stars(story, rare) >= stars(story, common)
+
+    rolled_back(example)
+
+
+@HYPOTHESIS
+@given(other=background)
+def test_rescoring_is_deterministic(rolled_back, other):
+    def example():
+        corpus = Corpus()
+        corpus.add_background(other)
+        corpus.save()
+        rescore_all()
+        first = list(Mention.objects.order_by("id").values_list("id", "score", "stars"))
+        rescore_all()
+        second = list(Mention.objects.order_by("id").values_list("id", "score", "stars"))
+        assert first == second
+
+    rolled_back(example)
+
+
+def test_equal_pairs_get_equal_stars(db):
+    corpus = Corpus()
+    twins = [corpus.entity("Basra"), corpus.entity("Mosul")]
+    prom = {"count": 2, "in_title": False, "in_lead": True, "spread": 0.5}
+    stories = [corpus.story() for _ in range(6)]
+    for story in stories:
+        for twin in twins:
+            corpus.mention(story, twin, **prom)
+    corpus.add_background(
+        [
+            (i, 0, {"count": i + 1, "in_title": i % 2 == 0, "in_lead": False, "spread": 0.0})
+            for i in range(8)
+        ]
+    )
+    corpus.save()
+    rescore_all()
+    assert len({stars(s, t) for s in stories for t in twins}) == 1
+
+
+@pytest.mark.parametrize("pairs", [7, 20, 37, 100, 203])
+def test_star_shares_follow_the_quantiles(db, pairs):
+    corpus = Corpus()
+    stories = [corpus.story() for _ in range(10)]
+    for i in range(pairs):
+        # Each entity in one story, each pair a different number of mentions:
+        # every score is distinct.
+        prom = {"count": i + 1, "in_title": False, "in_lead": False, "spread": 0.0}
+        corpus.mention(stories[i % 10], corpus.entity(f"Entity {i}"), **prom)
+    corpus.save()
+
+    rescore_all()
+
+    counts = [Mention.objects.filter(stars=n).count() for n in (1, 2, 3, 4)]
+    assert sum(counts) == pairs
+    for count, share in zip(counts, STAR_SHARES, strict=True):
+        # Bands are whole pairs: each is within one pair of its exact share.
+        assert abs(count - share * pairs) <= 1, (counts, pairs)
+    # More mentions, more stars: the bands are in score order.
+    by_count = list(Mention.objects.order_by("count").values_list("stars", flat=True))
+    assert by_count == sorted(by_count)
+
+
+def test_an_entity_in_every_story_is_not_worth_four_stars(db):
+    corpus = Corpus()
+    everywhere = corpus.entity("United States")
+    loud = {"count": 3, "in_title": True, "in_lead": True, "spread": 0.8}
+    for n in range(20):
+        story = corpus.story()
+        corpus.mention(story, everywhere, **loud)
+        for half, letter in enumerate("ab"):
+            # Modest but distinct: a quiet mention or two, a little spread.
+            quiet = {"count": 1 + half, "in_title": False, "in_lead": False, "spread": n / 40}
+            corpus.mention(story, corpus.entity(f"Rare {n}{letter}"), **quiet)
+    corpus.save()
+
+    rescore_all()
+
+    assert Mention.objects.filter(stars=4).exists()
+    assert not Mention.objects.filter(entity=everywhere, stars=4).exists()
+
+
+def test_rescoring_counts_stories_and_dates_per_entity(db):
+    corpus = Corpus()
+    iran, iraq, unseen = corpus.entity("Iran"), corpus.entity("Iraq"), corpus.entity("Oman")
+    prom = {"count": 1, "in_title": False, "in_lead": False, "spread": 0.0}
+    stories = [corpus.story() for _ in range(3)]
+    for day, story in enumerate(stories, start=1):
+        story.published_at = datetime(2025, 2, day, tzinfo=UTC)
+        corpus.mention(story, iran, **prom)
+    corpus.mention(stories[0], iraq, **prom)
+    corpus.save()
+
+    report = rescore_all()
+
+    iran.refresh_from_db()
+    iraq.refresh_from_db()
+    unseen.refresh_from_db()
+    assert (iran.story_count, iraq.story_count, unseen.story_count) == (3, 1, 0)
+    assert iran.first_seen.day == 1 and iran.last_seen.day == 3
+    assert iraq.specificity > iran.specificity > 0 == unseen.specificity
+    assert math.isclose(iran.specificity, math.log1p(3 / 3))
+    assert (report.stories, report.entities, report.pairs) == (3, 2, 4)
+
+
+def test_blocked_entities_do_not_count_towards_the_thresholds(db):
+    corpus = Corpus()
+    story = corpus.story()
+    for i in range(10):
+        prom = {"count": i + 1, "in_title": False, "in_lead": False, "spread": 0.0}
+        corpus.mention(story, corpus.entity(f"Name {i}"), **prom)
+    corpus.save()
+    Entity.objects.filter(name__in=[f"Name {i}" for i in range(5)]).update(blocked=True)
+
+    report = rescore_all()
+
+    assert report.pairs == 5
+    # The shares of five pairs, not the top half of the shares of ten.
+    visible = Mention.objects.visible()
+    assert sorted(visible.values_list("stars", flat=True)) == [1, 1, 2, 2, 3]
+
+
+# --- when rescoring runs ----------------------------------------------------------------
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False, RESCORE_DEBOUNCE_SECONDS=5)
+def test_a_burst_of_rescore_requests_is_debounced(
+    db, fresh_cache, django_capture_on_commit_callbacks
+):
+    with (
+        mock.patch.object(tasks.rescore, "apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        for _ in range(1000):
+            schedule_rescore()
+
+    assert 1 <= apply_async.call_count <= 3
+    assert apply_async.call_args.kwargs["countdown"] == 5
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False, RESCORE_DEBOUNCE_SECONDS=5)
+def test_a_request_after_a_rescoring_started_schedules_another(
+    db, fresh_cache, django_capture_on_commit_callbacks
+):
+    with mock.patch.object(tasks.rescore, "apply_async") as apply_async:
+        with django_capture_on_commit_callbacks(execute=True):  # one batch commits
+            schedule_rescore()
+            schedule_rescore()
+        tasks.rescore()  # the worker starts the pass queued above
+        with django_capture_on_commit_callbacks(execute=True):  # the next batch commits
+            schedule_rescore()
+
+    assert apply_async.call_count == 2
+
+
+def test_rescoring_runs_after_extraction_of_a_story(ingest_story):
+    from tests.entities.conftest import SUDANI, about
+
+    article = ingest_story(*SUDANI)
+    mention = about(article)["Mohammed al-Sudani"]
+    assert mention.entity.story_count == 1
+    assert mention.score > 0
+    assert mention.score == pytest.approx(mention.salience * mention.entity.specificity)
+
+
+def _mentions(n: int) -> None:
+    corpus = Corpus()
+    stories = [corpus.story() for _ in range(max(1, n // 5))]
+    for i in range(n):
+        prom = {"count": 1 + i % 4, "in_title": i % 3 == 0, "in_lead": i % 2 == 0, "spread": 0.0}
+        corpus.mention(stories[i % len(stories)], corpus.entity(f"Entity {i % 37}"), **prom)
+    # Several mentions of one entity in one story are one pair: keep the first.
+    unique = {(id(m.article), id(m.entity)): m for m in reversed(corpus.mentions)}
+    corpus.mentions = list(unique.values())
+    corpus.save()
+
+
+def test_rescoring_is_set_based(db):
+    _mentions(10)
+    with CaptureQueriesContext(connection) as small:
+        rescore_all()
+    Mention.objects.all().delete()
+    Entity.objects.all().delete()
+    Article.objects.all().delete()
+    _mentions(200)
+    assert Mention.objects.count() > 100
+    with CaptureQueriesContext(connection) as large:
+        rescore_all()
+    assert len(large) == len(small)
+
+
+def test_factories_build_a_scoreable_mention(db):
+    mention = MentionFactory(
+        article=ArticleFactory(), entity=EntityFactory(name="Ankara"), salience=2.0
+    )
+    rescore_all()
+    mention.refresh_from_db()
+    assert mention.score == pytest.approx(2.0 * math.log1p(1))
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False, RESCORE_DEBOUNCE_SECONDS=5)
+def test_a_rolled_back_request_does_not_hold_back_the_next_one(
+    db, fresh_cache, django_capture_on_commit_callbacks
+):
+    """A batch whose transaction fails queues nothing, and must not keep the
+    next batch's rescoring from being queued for the debounce window."""
+    with (
+        mock.patch.object(tasks.rescore, "apply_async") as apply_async,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            schedule_rescore()
+            raise RuntimeError("the batch failed")
+        schedule_rescore()
+
+    assert apply_async.call_count == 1
