@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 
-from entities.normalize import name_key
+from entities.normalize import name_key, rule_key
 
 
 class EntityType(models.TextChoices):
@@ -28,8 +28,9 @@ class EntityQuerySet(models.QuerySet):
 
     def matching_name(self, name: str) -> EntityQuerySet:
         """Entities whose canonical name or any alias has this key."""
-        key = name_key(name)
-        return self.filter(models.Q(key=key) | models.Q(aliases__key=key)).distinct()
+        # As typed, and normalised like a rule ("Iran's" finds Iran).
+        keys = {name_key(name), rule_key(name)}
+        return self.filter(models.Q(key__in=keys) | models.Q(aliases__key__in=keys)).distinct()
 
 
 class Entity(models.Model):
@@ -99,13 +100,13 @@ class Alias(models.Model):
         return f"{self.name} → {self.entity.name}"
 
     def save(self, *args, **kwargs):
-        self.key = name_key(self.name)
+        self.key = rule_key(self.name)
         super().save(*args, **kwargs)
 
     def clean(self):
         # The key is not a form field, so forms would not check its uniqueness:
         # without this a second "Trump" is an IntegrityError.
-        clash = Alias.objects.filter(key=name_key(self.name)).exclude(pk=self.pk).first()
+        clash = Alias.objects.filter(key=rule_key(self.name)).exclude(pk=self.pk).first()
         if clash:
             raise ValidationError(
                 {"name": f"“{clash.name}” is already an alias of {clash.entity.name}."}
@@ -126,12 +127,12 @@ class BlockedName(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.key = name_key(self.name)
+        self.key = rule_key(self.name)
         super().save(*args, **kwargs)
 
     def clean(self):
         # As for Alias: the key's uniqueness is not checked by forms.
-        clash = BlockedName.objects.filter(key=name_key(self.name)).exclude(pk=self.pk).first()
+        clash = BlockedName.objects.filter(key=rule_key(self.name)).exclude(pk=self.pk).first()
         if clash:
             raise ValidationError({"name": f"“{clash.name}” is already blocked."})
 

@@ -84,3 +84,9 @@ def name_key(name: str) -> str:
     folded = unicodedata.normalize("NFKD", name.translate(_QUOTES))
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return _SPACE.sub(" ", folded.casefold()).strip()
+
+
+def rule_key(name: str) -> str:
+    """The key of an editor's rule (alias, blocked name): normalised like an
+    extracted surface first, so "Iran's" or "the PMF" match what NER yields."""
+    return name_key(normalize_surface(name) or name)

@@ -117,7 +117,7 @@ def resolve_story(
     alias_targets: Mapping[str, int],
 ) -> list[StoryEntity]:
     groups: dict[str, _Group] = {}
-    for raw in spans:
+    for raw in (piece for span in spans for piece in _split_at_line_breaks(span)):
         if raw.label not in KEPT_LABELS:
             continue
         surface = normalize_surface(raw.text)
@@ -166,6 +166,21 @@ def resolve_story(
     return list(merged.values())
 
 
+def _split_at_line_breaks(raw: RawSpan) -> list[RawSpan]:
+    """NER sometimes runs a name across the title/text break or a paragraph
+    break ("Corvane\n\nThe Competition and Markets Authority"): no name spans
+    a line break, so each line's piece is a span of its own."""
+    if "\n" not in raw.text:
+        return [raw]
+    pieces, offset = [], 0
+    for line in raw.text.split("\n"):
+        if line.strip():
+            start = raw.start + offset
+            pieces.append(RawSpan(line, raw.label, start, start + len(line)))
+        offset += len(line) + 1
+    return pieces
+
+
 def _drop_headline_runons(groups: dict[str, _Group], *, title_end: int) -> None:
     """Title Case headlines make NER run names together ("Sudani Weighs Future
     of Popular Mobilization Forces"): a long span seen only in the title that
@@ -202,7 +217,9 @@ def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str 
 
 
 def _partial_target(group: _Group, groups: dict[str, _Group]) -> str | None:
-    if group.label not in PARTIAL_LABELS or ACRONYM.match(group.surfaces[0]):
+    # Any eligible label will do: NER may call a surname GPE once and PERSON
+    # once in the same story ("Sudani"), and the first label seen wins ties.
+    if PARTIAL_LABELS.isdisjoint(group.labels) or ACRONYM.match(group.surfaces[0]):
         return None
     candidates = [
         other

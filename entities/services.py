@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -96,9 +96,7 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
 
     rules = Rules.load()
     resolved: dict[int, list[StoryEntity]] = {}
-    texts = (story_text(a) for a in runnable)
-    docs = nlp.pipe(texts, batch_size=settings.EXTRACTION_BATCH_SIZE)
-    for article, doc in zip(runnable, docs, strict=True):
+    for article, doc in _parsed(runnable, report):
         try:
             spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
             resolved[article.id] = resolve_story(
@@ -162,6 +160,26 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
     report.extracted = sorted(resolved)
     report.mentions = len(mentions)
     return report
+
+
+def _parsed(articles: list[Article], report: ExtractReport) -> Iterator[tuple[Article, object]]:
+    """(article, spaCy doc) for each story, batched by `nlp.pipe`. If spaCy
+    fails on a batch, its stories are parsed one by one, so only the story
+    that breaks it is marked failed, with spaCy's error as the reason."""
+    try:
+        docs = list(
+            nlp.pipe([story_text(a) for a in articles], batch_size=settings.EXTRACTION_BATCH_SIZE)
+        )
+    except Exception as exc:  # spaCy's errors have no common base class
+        if len(articles) > 1:
+            logger.warning("spaCy failed on a batch of %d; parsing one by one", len(articles))
+            for article in articles:
+                yield from _parsed([article], report)
+            return
+        logger.exception("spaCy failed on article %s", articles[0].id)
+        report.failed[articles[0].id] = f"{type(exc).__name__}: {exc}"
+        return
+    yield from zip(articles, docs, strict=True)
 
 
 def _entities_for(story_entities: Iterable[StoryEntity]) -> dict[tuple[str, str], int]:

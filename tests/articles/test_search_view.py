@@ -213,7 +213,7 @@ class TestEntityCard:
         return iran
 
     @pytest.mark.parametrize(
-        "q", ["Iran", "iran", "IRAN", " Iran ", "persia", "islamic republic of IRAN"]
+        "q", ["Iran", "iran", "IRAN", " Iran ", "Iran’s", "persia", "islamic republic of IRAN"]
     )
     def test_card_for_a_name_or_an_alias_in_any_case(self, client, iran, q):
         card = one(parse(client.get("/", {"q": q})), ".entity-card")

@@ -5,6 +5,7 @@ import pytest
 
 from articles.models import Article
 from entities.models import Alias, BlockedName, Entity, Mention
+from entities.normalize import name_key
 from entities.services import (
     CurationError,
     blocked_name_apply,
@@ -300,3 +301,23 @@ def test_a_case_only_rename_keeps_the_entity_page_address(db, client, curate):
     entity.refresh_from_db()
     assert entity.get_absolute_url() == url
     assert client.get(url).status_code == 200
+
+
+# --- rules are normalised like extracted names ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "extracted"),
+    [("Baghdad's", "Baghdad"), ("the Popular Mobilization Forces", "Popular Mobilization Forces")],
+)
+def test_a_rule_typed_with_an_article_or_possessive_has_the_extracted_key(db, typed, extracted):
+    alias = Alias.objects.create(name=typed, entity=EntityFactory())
+    blocked = BlockedName.objects.create(name=typed)
+    assert alias.key == blocked.key == name_key(extracted)
+
+
+def test_a_block_typed_with_an_article_removes_the_name_from_new_stories(ingest_story):
+    BlockedName.objects.create(name="the Popular Mobilization Forces")
+    article = ingest_story(*PMF)
+    assert "Popular Mobilization Forces" not in names(article)
+    assert "Baghdad" in names(article)

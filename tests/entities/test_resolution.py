@@ -344,6 +344,26 @@ def test_a_failing_story_is_marked_failed_and_the_batch_goes_on(db):
     assert about(failed)["Angela Merkel"].count == 2
 
 
+def test_a_story_that_breaks_spacy_fails_alone(db):
+    ids = _pending(SUDANI, MERKEL, WALSHE)
+    real_pipe = services.nlp.pipe
+
+    def fragile_pipe(texts, **kwargs):
+        texts = list(texts)
+        if any("Merkel" in t for t in texts):
+            raise ValueError("[E088] Text of length 1000001 exceeds maximum")
+        return real_pipe(texts, **kwargs)
+
+    with mock.patch.object(services.nlp, "pipe", fragile_pipe):
+        report = articles_extract(article_ids=ids)
+
+    assert report.extracted == [ids[0], ids[2]]
+    assert report.failed == {ids[1]: "ValueError: [E088] Text of length 1000001 exceeds maximum"}
+    stored = Article.objects.in_bulk(ids)
+    assert [stored[i].status for i in ids] == ["extracted", "failed", "extracted"]
+    assert "Mohammed al-Sudani" in about(stored[ids[0]])
+
+
 def test_a_story_that_used_up_its_attempts_is_marked_failed(db):
     crashing, fine = _pending(SUDANI, MERKEL)
     # A worker died on it every time: the counter was bumped but never settled.
@@ -371,3 +391,33 @@ def test_a_dotted_abbreviation_joins_its_expansion():
     found = resolve(text, [("The United States", "GPE"), ("the U.S.", "GPE")])
     assert list(found) == ["United States"]
     assert found["United States"].surfaces == ["United States", "U.S."]
+
+
+def test_a_surname_tagged_as_a_place_once_still_joins_the_person():
+    # NER called "Sudani" GPE first and PERSON later; the tie went to GPE.
+    text = "Sudani in Tehran\n\nMohammed al-Sudani flew in. Sudani met officials."
+    found = resolve(
+        text,
+        [
+            ("Sudani", "GPE"),
+            ("Tehran", "GPE"),
+            ("Mohammed al-Sudani", "PERSON"),
+            ("Sudani", "PERSON"),
+        ],
+    )
+    assert sorted(found) == ["Mohammed al-Sudani", "Tehran"]
+    assert found["Mohammed al-Sudani"].count == 3
+
+
+def test_a_name_run_across_the_title_break_is_two_names():
+    text = "Talks stall in Corvane\n\nThe Competition and Markets Authority said no."
+    start = text.index("Corvane")
+    end = text.index(" said")
+    spans = [RawSpan(text[start:end], "ORG", start, end)]
+    found = {
+        e.name: e
+        for e in resolve_story(spans, text=text, blocked_keys=frozenset(), alias_targets={})
+    }
+    assert sorted(found) == ["Competition and Markets Authority", "Corvane"]
+    cma = found["Competition and Markets Authority"]
+    assert [text[s:e] for s, e in cma.spans] == ["Competition and Markets Authority"]
