@@ -10,7 +10,10 @@ DEMO := articles/demo/stories.jsonl
 .PHONY: run test lint format migrate demo clean
 
 $(STAMP): requirements.txt requirements-dev.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install python3-venv"; exit 1; }
+	@test -x $(VENV)/bin/pip || $(PYTHON) -m venv $(VENV) || { \
+	  rm -rf $(VENV); [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	  apt-get install -y -qq python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); } || { \
+	  echo "python3 -m venv failed: install python3-venv"; exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
@@ -37,6 +40,7 @@ format: $(STAMP)
 # PostgreSQL cluster, where the integration tests with Redis and real Celery
 # workers run too.
 test: lint
+	.ci/install-packages
 	DJANGO_SETTINGS_MODULE=newsgraph.settings.test $(PY) manage.py makemigrations --check --dry-run
 	@echo "== pytest on SQLite =="
 	$(VENV)/bin/pytest -m "not postgres_only" $(PYTEST_ARGS)
