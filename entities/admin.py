@@ -225,6 +225,16 @@ class AliasAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         tasks.apply_alias.delay_on_commit(obj.pk)
 
+    # A deleted rule stops applying to stored stories too.
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        tasks.apply_removed_rules.delay_on_commit([obj.name], [])
+
+    def delete_queryset(self, request, queryset):
+        names = list(queryset.values_list("name", flat=True))
+        super().delete_queryset(request, queryset)
+        tasks.apply_removed_rules.delay_on_commit(names, [])
+
 
 @admin.register(BlockedName)
 class BlockedNameAdmin(admin.ModelAdmin):
@@ -234,3 +244,12 @@ class BlockedNameAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         tasks.apply_blocked_name.delay_on_commit(obj.pk)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        tasks.apply_removed_rules.delay_on_commit([], [obj.name])
+
+    def delete_queryset(self, request, queryset):
+        names = list(queryset.values_list("name", flat=True))
+        super().delete_queryset(request, queryset)
+        tasks.apply_removed_rules.delay_on_commit([], names)

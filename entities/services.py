@@ -15,7 +15,7 @@ from django.utils.text import slugify
 from articles.models import Article
 from entities import nlp
 from entities.models import Alias, BlockedName, Entity, EntityType, Mention
-from entities.normalize import name_key
+from entities.normalize import name_key, rule_key
 from entities.resolution import RawSpan, StoryEntity, resolve_story
 from entities.scoring import salience, schedule_rescore
 
@@ -446,4 +446,25 @@ def blocked_name_apply(*, blocked_name_id: int) -> None:
         entities_block(entity_ids=named)
     else:
         _reextract_surfaces([blocked.name])
+    schedule_rescore()
+
+
+@transaction.atomic
+def rules_remove_apply(
+    *, alias_names: Sequence[str] = (), blocked_names: Sequence[str] = ()
+) -> None:
+    """Editors deleted rules: stored stories are read again without them, as
+    future extraction will. A deleted block lifts the block of the entity it
+    had blocked; a deleted alias lets its name resolve on its own again."""
+    from articles.selectors import article_ids_containing
+
+    _reextract_surfaces(alias_names)
+    keys = {rule_key(name) for name in blocked_names}
+    blocked = list(Entity.objects.filter(key__in=keys, blocked=True).values_list("pk", flat=True))
+    if blocked:
+        entities_unblock(entity_ids=blocked)
+    ids: set[int] = set()
+    for name in blocked_names:
+        ids.update(article_ids_containing(name))
+    _reextract(sorted(ids))
     schedule_rescore()

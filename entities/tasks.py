@@ -49,3 +49,8 @@ def apply_alias(alias_id: int) -> None:
 @shared_task(acks_late=True, **RETRY)
 def apply_blocked_name(blocked_name_id: int) -> None:
     services.blocked_name_apply(blocked_name_id=blocked_name_id)
+
+
+@shared_task(acks_late=True, **RETRY)
+def apply_removed_rules(alias_names: list[str], blocked_names: list[str]) -> None:
+    services.rules_remove_apply(alias_names=alias_names, blocked_names=blocked_names)

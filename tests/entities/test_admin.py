@@ -363,6 +363,40 @@ def test_blocked_name_admin_removes_the_name(ingest_story, post, search):
     assert all("Kettles" not in about for about in search("").about_lists())
 
 
+def test_deleting_an_alias_in_the_admin_undoes_it_in_stored_stories(ingest_story, post, search):
+    ingest_story(*DONALD_TRUMP)
+    bare = ingest_story(*BARE_TRUMP)
+    donald = entity_named("Donald Trump")
+    post("/admin/entities/alias/add/", {"name": "Trump", "entity": donald.pk})
+    alias = Alias.objects.get(name="Trump")
+
+    response = post(f"/admin/entities/alias/{alias.pk}/delete/", {"post": "yes"})
+
+    assert response.status_code == 302
+    assert not Alias.objects.exists()
+    assert Entity.objects.filter(name="Trump").exists()  # read on its own again
+    page = search("Trump")
+    assert page.card_name == "Trump"
+    assert page.titles()[0] == bare.title  # the entity's story first, then text matches
+
+
+def test_deleting_a_blocked_name_in_the_admin_brings_the_name_back(ingest_story, post, search):
+    ingest_story(*KETTLES)
+    post("/admin/entities/blockedname/add/", {"name": "Kettles"})
+    assert search("Kettles").card_name is None
+    blocked = BlockedName.objects.get()
+
+    response = post(
+        "/admin/entities/blockedname/",
+        {"action": "delete_selected", "_selected_action": [blocked.pk], "post": "yes"},
+    )
+
+    assert response.status_code == 302
+    assert not BlockedName.objects.exists()
+    assert search("Kettles").card_name == "Kettles"
+    assert any("Kettles" in about for about in search("").about_lists())
+
+
 # --- entity changelist ------------------------------------------------------------------------
 
 
