@@ -75,10 +75,17 @@ class SearchResults:
     did_you_mean: list[Entity] = field(default_factory=list)
     trending: list[Entity] = field(default_factory=list)
     error: str = ""
+    # Entity mode: how many of the results are the entity's own stories (the
+    # rest only contain the words).
+    about_total: int | None = None
 
     @property
     def total(self) -> int:
         return self.page.paginator.count
+
+    @property
+    def text_only_total(self) -> int:
+        return self.total - self.about_total if self.about_total is not None else 0
 
 
 class _RankedIds:
@@ -160,10 +167,8 @@ def search(
         # The stories about the entity, by its stars and score in each; then
         # the stories that only contain the words, by relevance and recency.
         mode = "entity"
-        ids = _ChainedIds(
-            _entity_ids(entity, filters, order="stars"),
-            _text_ids(q, filters, exclude_entity=entity),
-        )
+        about_ids = _entity_ids(entity, filters, order="stars")
+        ids = _ChainedIds(about_ids, _text_ids(q, filters, exclude_entity=entity))
     else:
         mode = "text"
         ids = _text_ids(q, filters)
@@ -176,6 +181,8 @@ def search(
         result_page = Paginator([], settings.SEARCH_PAGE_SIZE).get_page(1)
     _hydrate(result_page, entity=entity, about_order=about_order)
     results = SearchResults(query=q, mode=mode, page=result_page, entity=entity, error=error)
+    if mode == "entity" and not error:
+        results.about_total = about_ids.count()  # cached by the paginator's count
     if mode == "latest" and not filters.active:
         results.trending = trending_entities()
     if q and not entity:

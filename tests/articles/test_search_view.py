@@ -326,7 +326,8 @@ class TestRanking:
             "Untagged body match",
         ]
         assert one(page, ".entity-card") is not None
-        assert "3 stories" in text(one(page, ".results-heading"))
+        heading = text(one(page, ".results-heading"))
+        assert "1 story about “Iran” · 2 more mentioning it" in heading
         # The text matches get a highlighted snippet too.
         body_hit = stories(page)[2]
         assert texts(body_hit, ".snippet mark") == ["Iran"]
