@@ -30,7 +30,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_REDIRECTS = 5
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
-USER_AGENT = "newsgraph/0.1 (+https://github.com/newsgraph; news entity index)"
+USER_AGENT = "newsgraph/0.1 (news entity index)"
 
 # Not covered by ipaddress's flags on every Python version (shared address
 # space for carrier-grade NAT is neither private nor global).
