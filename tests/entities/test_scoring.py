@@ -17,7 +17,14 @@ from articles.models import Article, Source
 from entities import tasks
 from entities.models import Entity, Mention
 from entities.normalize import name_key
-from entities.scoring import STAR_SHARES, rescore_all, salience, schedule_rescore
+from entities.scoring import (
+    RESCORE_STATE_KEY,
+    STAR_SHARES,
+    rescore_all,
+    rescore_due,
+    salience,
+    schedule_rescore,
+)
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
 HYPOTHESIS = settings(
@@ -375,3 +382,79 @@ def test_a_rolled_back_request_does_not_hold_back_the_next_one(
         schedule_rescore()
 
     assert apply_async.call_count == 1
+
+
+# --- incremental passes between full ones ------------------------------------------------
+
+
+def _corpus_with_new_stories(new: int):
+    """40 scored stories, then `new` stories extracted after that pass."""
+    corpus = Corpus()
+    common, rare = corpus.entity("Iran"), corpus.entity("Kurdistan Region")
+    for i in range(40):
+        story = corpus.story()
+        corpus.mention(story, common, count=1 + i % 3, in_title=False, in_lead=i % 2 == 0, spread=0)
+        if i % 8 == 0:
+            corpus.mention(story, rare, count=2, in_title=True, in_lead=True, spread=0.5)
+    corpus.save()
+    rescore_all()
+    before = dict(Mention.objects.values_list("id", "score"))
+    for n in range(new):
+        story = Article.objects.create(
+            url=f"https://example.com/new/{n}",
+            canonical_url=f"https://example.com/new/{n}",
+            content_hash=f"new-{n}",
+            title=f"New story {n}",
+            text="Text.",
+            status=Article.Status.EXTRACTED,
+            extracted_at=timezone.now(),
+        )
+        for entity, prom in [
+            (rare, {"count": 3, "in_title": True, "in_lead": True, "spread": 1.0}),
+            (common, {"count": 1, "in_title": False, "in_lead": False, "spread": 0}),
+        ]:
+            Mention.objects.create(article=story, entity=entity, salience=salience(**prom), **prom)
+    return corpus, before
+
+
+@override_settings(RESCORE_FULL_GROWTH=0.5)
+def test_new_stories_are_scored_without_rewriting_the_older_pairs(db, fresh_cache):
+    corpus, before = _corpus_with_new_stories(new=2)
+    state = fresh_cache.get(RESCORE_STATE_KEY)
+
+    report = rescore_due()
+
+    rare = corpus.entities["Kurdistan Region"]
+    rare.refresh_from_db()
+    assert rare.story_count == 5 + 2  # counts and specificity include the new stories
+    assert rare.specificity == pytest.approx(math.log1p(42 / 7))
+    new = Mention.objects.exclude(id__in=before)
+    assert report.pairs == new.count() == 4
+    for mention in new.select_related("entity"):
+        assert mention.score == pytest.approx(mention.salience * mention.entity.specificity)
+    # Stars from the cut-offs of the last full pass: a prominent rare entity scores high.
+    assert set(new.filter(entity=rare).values_list("stars", flat=True)) == {4}
+    assert report.thresholds == state["thresholds"]
+    old = dict(Mention.objects.filter(id__in=before).values_list("id", "score"))
+    assert old == before  # nothing older was rewritten
+
+
+@override_settings(RESCORE_FULL_GROWTH=0.5)
+def test_a_full_pass_runs_when_the_corpus_has_grown_enough(db, fresh_cache):
+    _corpus_with_new_stories(new=25)  # 40 → 65 stories: more than 50 % growth
+    report = rescore_due()
+    assert report.pairs == Mention.objects.count()
+    assert fresh_cache.get(RESCORE_STATE_KEY)["stories"] == 65
+
+
+@override_settings(RESCORE_FULL_GROWTH=0.5)
+def test_a_full_pass_runs_after_curation(db, fresh_cache, django_capture_on_commit_callbacks):
+    _corpus_with_new_stories(new=2)
+    with (
+        mock.patch.object(tasks.rescore, "apply_async"),  # the worker runs it below
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        schedule_rescore()  # curation: full by default
+    report = rescore_due()
+    assert report.pairs == Mention.objects.count()
+    assert rescore_due().pairs == 0  # the request was used up; nothing new since

@@ -124,6 +124,8 @@ def start_worker(broker: Broker, postgres_url: str, tmp_path: Path, request):
             "CELERY_BROKER_URL": broker.url,
             "CACHE_URL": broker.cache_url,
             "RESCORE_DEBOUNCE_SECONDS": "1",
+            # Full passes only: these tests check exact stars after each burst.
+            "RESCORE_FULL_GROWTH": "-1",
             "DJANGO_DEBUG": "false",
             "NEWSGRAPH_DATA_DIR": str(tmp_path / "data"),
             "PYTHONUNBUFFERED": "1",

@@ -81,6 +81,7 @@ def production_env(postgres_url, broker, tmp_path) -> dict[str, str]:
         "STATIC_ROOT": str(tmp_path / "static"),
         "NEWSGRAPH_DATA_DIR": str(tmp_path / "data"),
         "RESCORE_DEBOUNCE_SECONDS": "1",
+        "RESCORE_FULL_GROWTH": "-1",
         "PENDING_SWEEP_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
     }

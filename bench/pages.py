@@ -1,0 +1,160 @@
+"""Benchmark 2: page latency at scale (issue #6).
+
+Bulk-loads N stories (default 100,000, ~30 mentions each: ~3 million), then
+requests each page ≥ 500 times through Django's test client (the whole view:
+middleware, queries, template) and prints p50/p95/p99 of the server-side
+time, and the number of queries each page runs.
+
+    python -m bench.pages --db sqlite --stories 100000
+    python -m bench.pages --db postgres --stories 100000
+    python -m bench.pages --stories 5000 --requests 50       # quick
+    python -m bench.pages --profile entity-search            # pyinstrument
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from bench.common import database, parser, percentile, table, verdict, versions
+
+TARGET_P95_MS = {"sqlite": 100.0, "postgresql": 50.0}
+TEXT_QUERY = "unsettled markets dispute"
+
+
+def pages() -> dict[str, str]:
+    from bench.corpus import COMMON_NAME
+    from entities.models import Entity
+
+    common = Entity.objects.get(name=COMMON_NAME)
+    rare = (
+        Entity.objects.filter(story_count__gte=5, story_count__lte=20)
+        .order_by("story_count", "id")
+        .first()
+    )
+    return {
+        "entity-search": f"/?q={common.name}",
+        "rare-entity-search": f"/?q={rare.name.replace(' ', '+')}",
+        "text-search": "/?q=" + TEXT_QUERY.replace(" ", "+"),
+        "entity-page": f"/entities/{common.slug}/",
+        "page-50": f"/?q={common.name}&page=50",
+    }
+
+
+def measure(client, url: str, requests: int) -> tuple[list[float], int]:
+    from django.db import connection
+
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    for _ in range(5):  # warm caches
+        client.get(url)
+    times = []
+    for _ in range(requests):
+        started = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200
+    return times, len(queries)
+
+
+def print_queries(client, url: str) -> int:
+    from django.db import connection
+
+    client.get(url)
+    timings = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            timings.append(((time.perf_counter() - started) * 1000, sql))
+
+    started = time.perf_counter()
+    with connection.execute_wrapper(timed):
+        client.get(url)
+    total = (time.perf_counter() - started) * 1000
+    for ms, sql in timings:
+        print(f"{ms:8.1f} ms  {sql[:400]}")
+    print(f"{sum(t for t, _ in timings):8.1f} ms in {len(timings)} queries; {total:.1f} ms in all")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--stories", type=int, default=100_000)
+    p.add_argument("--mentions-per-story", type=int, default=30)
+    p.add_argument("--requests", type=int, default=500)
+    p.add_argument("--only", default="", help="comma-separated page names")
+    p.add_argument("--profile", default="", help="pyinstrument one page instead of timing")
+    p.add_argument("--queries", default="", help="time each SQL query of one page")
+    args = p.parse_args(argv)
+
+    with database(args.db, url=args.database_url):
+        from django.db import connection
+        from django.test import Client
+
+        from articles.models import Article
+        from bench import corpus
+
+        existing = Article.objects.count()
+        if existing:
+            print(f"reusing {existing:,} stories already in the database")
+        else:
+            report = corpus.load(args.stories, mentions_per_story=args.mentions_per_story)
+            print(
+                f"loaded {report.stories:,} stories, {report.mentions:,} mentions, "
+                f"{report.entities:,} entities in {report.load_seconds:.0f}s; "
+                f"rescore_all {report.rescore_seconds:.1f}s"
+            )
+        print(versions(args.db))
+        client = Client()
+        urls = pages()
+        # As newsgraph/wsgi.py does once a server process has started.
+        import newsgraph.wsgi  # noqa: F401
+
+        if args.queries:
+            return print_queries(client, urls[args.queries])
+        if args.profile:
+            from pyinstrument import Profiler
+
+            client.get(urls[args.profile])
+            profiler = Profiler(interval=0.0005)
+            with profiler:
+                for _ in range(20):
+                    client.get(urls[args.profile])
+            print(profiler.output_text(unicode=True, color=False, show_all=False))
+            return 0
+        target = TARGET_P95_MS[connection.vendor]
+        rows = []
+        for name, url in urls.items():
+            if args.only and name not in args.only.split(","):
+                continue
+            times, queries = measure(client, url, args.requests)
+            p50, p95, p99 = (percentile(times, x) for x in (50, 95, 99))
+            print(
+                f"{name:20} {url:45} p50 {p50:7.1f} p95 {p95:7.1f} p99 {p99:7.1f} ms  "
+                f"{queries} queries",
+                flush=True,
+            )
+            rows.append(
+                (
+                    f"{name} p50/p95/p99 ms ({queries} queries)",
+                    f"{p50:.1f} / {p95:.1f} / {p99:.1f}",
+                    f"p95 ≤ {target:.0f}",
+                    verdict(p95 <= target),
+                )
+            )
+        print(table(rows, title=f"Pages at {Article.objects.count():,} stories, {args.db}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""Issue #6: what keeps the entity page and the ranked lists cheap at 100k stories
+(queries per page constant, Mention.published_at in sync, bounded text ranking)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from articles import selectors as article_selectors
+from entities.models import Mention
+from tests.articles.pages import parse, stories, text
+from tests.entities.conftest import SUDANI
+from tests.factories import AliasFactory, ArticleFactory, EntityFactory, MentionFactory
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = datetime(2025, 2, 3, 12, tzinfo=UTC)
+
+
+def add_stories(iran, count: int, *, start: int = 0) -> None:
+    for i in range(start, start + count):
+        article = ArticleFactory(
+            title=f"Pipeline story {i}",
+            text=f"Iran and a pipeline {i}.",
+            published_at=MONDAY + timedelta(days=i),
+        )
+        MentionFactory(article=article, entity=iran, stars=1 + i % 4, score=float(i))
+        for j in range(5):
+            other = EntityFactory(name=f"Person {i}-{j}", type="PERSON", story_count=1)
+            AliasFactory(name=f"Alias {i}-{j}", entity=other)
+            MentionFactory(article=article, entity=other, stars=1 + j % 4)
+
+
+@pytest.mark.parametrize("params", [{}, {"order": "date"}, {"page": 2}])
+def test_entity_page_queries_do_not_grow_with_its_stories(
+    client, django_assert_max_num_queries, params
+):
+    iran = EntityFactory(name="Iran", type="GPE", story_count=3)
+    add_stories(iran, 3)
+    with django_assert_max_num_queries(12) as few:
+        response = client.get(iran.get_absolute_url(), {"page": 1, **params})
+    assert response.status_code == 200
+    add_stories(iran, 40, start=3)
+    with django_assert_max_num_queries(12) as many:
+        page = parse(client.get(iran.get_absolute_url(), params))
+    assert len(stories(page)) == 20
+    assert len(few) == len(many)
+
+
+def test_mentions_carry_their_story_date_from_extraction(ingest_story):
+    article = ingest_story(*SUDANI, published_at="2025-02-05T08:00:00+00:00")
+    dates = set(Mention.objects.filter(article=article).values_list("published_at", flat=True))
+    assert dates == {article.published_at}
+
+
+def test_changing_a_story_date_in_the_admin_reorders_entity_lists(admin_client):
+    iran = EntityFactory(name="Iran", type="GPE")
+    old = ArticleFactory(published_at=MONDAY)
+    new = ArticleFactory(published_at=MONDAY + timedelta(days=7))
+    for article in (old, new):
+        MentionFactory(article=article, entity=iran, stars=2, score=1.0)
+
+    def newest_first():
+        page = article_selectors.entity_stories(entity=iran, order="date")
+        return [a.pk for a in page.object_list]
+
+    assert newest_first() == [new.pk, old.pk]
+    response = admin_client.post(
+        f"/admin/articles/article/{old.pk}/change/",
+        {
+            "title": old.title,
+            "source": old.source_id,
+            "published_at_0": "2025-03-01",
+            "published_at_1": "09:00:00",
+            "text": old.text,
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Mention.objects.get(article=old).published_at == datetime(2025, 3, 1, 9, tzinfo=UTC)
+    assert newest_first() == [old.pk, new.pk]
+
+
+def test_text_search_ranks_a_bounded_candidate_set(client, monkeypatch):
+    for i in range(5):
+        ArticleFactory(title=f"Pipeline talks {i}", text="The pipeline talks went on.")
+    page = parse(client.get("/", {"q": "pipeline"}))
+    assert len(stories(page)) == 5
+    assert "5 stories matching" in text(page)
+
+    monkeypatch.setattr(article_selectors, "TEXT_CANDIDATES", 3)
+    page = parse(client.get("/", {"q": "pipeline"}))
+    titles = [text(s.xpath(".//h2")[0]) for s in stories(page)]
+    # The three most recently added matches are ranked; the count says there are more.
+    assert sorted(titles) == ["Pipeline talks 2", "Pipeline talks 3", "Pipeline talks 4"]
+    assert "3+ stories matching" in text(page)
+
+
+def test_entity_search_counts_text_only_matches_among_the_candidates(client, monkeypatch):
+    iran = EntityFactory(name="Iran", type="GPE", story_count=2)
+    for i in range(2):
+        article = ArticleFactory(title=f"Iran story {i}", text="Iran said so.")
+        MentionFactory(article=article, entity=iran)
+    for i in range(3):
+        ArticleFactory(title=f"Oil story {i}", text="Traders watched Iran.")
+    heading = parse(client.get("/", {"q": "Iran"})).xpath("//h2[@id='results-heading']")[0]
+    assert "2 stories about" in text(heading) and "3 more mentioning it" in text(heading)
+
+    monkeypatch.setattr(article_selectors, "TEXT_CANDIDATES", 2)
+    page = parse(client.get("/", {"q": "Iran"}))
+    heading = page.xpath("//h2[@id='results-heading']")[0]
+    assert "2 stories about" in text(heading) and "2+ more mentioning it" in text(heading)
+    titles = [text(s.xpath(".//h2")[0]) for s in stories(page)]
+    assert sorted(titles[:2]) == ["Iran story 0", "Iran story 1"]
+    assert sorted(titles[2:]) == ["Oil story 1", "Oil story 2"]
