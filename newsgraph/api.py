@@ -93,6 +93,9 @@ class SearchOut(Schema):
     num_pages: int
     page_size: int
     total: int
+    total_is_capped: bool = Field(
+        description="More stories contain the words than are ranked: `total` is a lower bound."
+    )
     entity: EntityRef | None
     aliases: list[str]
     did_you_mean: list[EntityRef]
@@ -264,6 +267,7 @@ def search(
                 {**_entity_ref(e), "week": getattr(e, "week", 0)} for e in results.trending
             ],
             "error": results.error,
+            "total_is_capped": results.more,
             **_page_fields(results.page),
         },
     )

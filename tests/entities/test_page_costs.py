@@ -94,6 +94,8 @@ def test_text_search_ranks_a_bounded_candidate_set(client, monkeypatch):
     # The three most recently added matches are ranked; the count says there are more.
     assert sorted(titles) == ["Pipeline talks 2", "Pipeline talks 3", "Pipeline talks 4"]
     assert "3+ stories matching" in text(page)
+    api = client.get("/api/search/", {"q": "pipeline"}).json()
+    assert (api["total"], api["total_is_capped"]) == (3, True)
 
 
 def test_entity_search_counts_text_only_matches_among_the_candidates(client, monkeypatch):
