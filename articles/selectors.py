@@ -230,7 +230,9 @@ def search(
         results.more = ids.more()
     if mode == "latest" and not filters.active:
         results.trending = trending_entities()
-    if q and not entity:
+    # A near-miss name finds little: a query matching pages of stories was
+    # understood, and comparing it with every entity name costs tens of ms.
+    if q and not entity and results.total < settings.SEARCH_PAGE_SIZE:
         results.did_you_mean = nearest_entities(q)
     return results
 
