@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGET_AFTER_BATCH_S
         rows.append(
             (
-                f"background rescoring after {args.new_stories:,} new stories (their"
+                f"background rescoring after {args.new_stories:,} new stories"
+                f" ({'a full pass' if result['full'] else 'incremental'},"
                 f" {result['pairs']:,} pairs), s",
                 f"{after_batch:.1f}",
                 f"≤ {target:.0f}",

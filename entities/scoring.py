@@ -69,6 +69,7 @@ class RescoreReport:
     pairs: int
     thresholds: list[float]
     seconds: float
+    full: bool = True  # False: only the pairs of newly extracted stories
 
 
 def rescore_all() -> RescoreReport:
@@ -277,7 +278,7 @@ def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> Res
         pairs = Mention.objects.filter(article__extracted_at__gte=extracted_since).count()
     state = cache.get(RESCORE_STATE_KEY) or {}
     cache.set(RESCORE_STATE_KEY, {**state, "since": started_at}, timeout=None)
-    report = RescoreReport(stories, touched.count(), pairs, thresholds, 0.0)
+    report = RescoreReport(stories, touched.count(), pairs, thresholds, 0.0, full=False)
     report.seconds = time.perf_counter() - started
     logger.info("rescored %d new pairs in %.2fs", pairs, report.seconds)
     return report

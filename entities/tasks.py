@@ -18,7 +18,7 @@ def rescore() -> dict:
     # Cleared first: an extraction committing while we run schedules another pass.
     cache.delete(RESCORE_PENDING_KEY)
     report = rescore_due()
-    return {"pairs": report.pairs, "seconds": round(report.seconds, 3)}
+    return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 
 
 @shared_task(acks_late=True, **RETRY)

@@ -429,6 +429,7 @@ def test_new_stories_are_scored_without_rewriting_the_older_pairs(db, fresh_cach
     assert rare.story_count == 5 + 2  # counts and specificity include the new stories
     assert rare.specificity == pytest.approx(math.log1p(42 / 7))
     new = Mention.objects.exclude(id__in=before)
+    assert not report.full
     assert report.pairs == new.count() == 4
     for mention in new.select_related("entity"):
         assert mention.score == pytest.approx(mention.salience * mention.entity.specificity)
@@ -443,6 +444,7 @@ def test_new_stories_are_scored_without_rewriting_the_older_pairs(db, fresh_cach
 def test_a_full_pass_runs_when_the_corpus_has_grown_enough(db, fresh_cache):
     _corpus_with_new_stories(new=25)  # 40 → 65 stories: more than 50 % growth
     report = rescore_due()
+    assert report.full
     assert report.pairs == Mention.objects.count()
     assert fresh_cache.get(RESCORE_STATE_KEY)["stories"] == 65
 
