@@ -171,7 +171,7 @@ def iter_jsonl(lines: Iterable[bytes | str]) -> Iterator[tuple[int, dict | None,
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
-            yield number, None, f"invalid JSON ({exc.msg} at column {exc.colno})"
+            yield number, None, f"invalid JSON ({exc.msg}, column {exc.colno})"
             continue
         if not isinstance(record, dict):
             yield number, None, "expected a JSON object"

@@ -1,6 +1,7 @@
 """manage.py ingest / export / rescore, as an operator runs them (SPEC §5)."""
 
 import json
+import re
 from datetime import UTC, datetime
 from io import StringIO
 
@@ -76,6 +77,7 @@ class TestIngestJSONL:
         bad = {line.split(": ", 1)[0]: line for line in err.splitlines() if ".jsonl:" in line}
         assert set(bad) == {f"{bulk_file}:{n}" for n in (2, 4, 5, 8, 9, 11)}
         assert "invalid JSON" in bad[f"{bulk_file}:2"]
+        assert re.search(r"invalid JSON \([A-Z][^()]*, column \d+\)", bad[f"{bulk_file}:2"])
         assert "expected a JSON object" in bad[f"{bulk_file}:4"]
         assert "url is required" in bad[f"{bulk_file}:5"]
         assert "http" in bad[f"{bulk_file}:8"]
