@@ -507,7 +507,7 @@ def arrange_about_list(
         m.entity_url = url = f"{head}{m.entity.slug}{tail}"
         label = m.stars_label
         # One value per entry for the template (~600 per page): the link and
-        # the stars, as articles/_stars.html renders them.
+        # the stars, rendered here rather than by an include per entry.
         m.link_html = format_html(
             '<a href="{}">{}</a> <span class="stars stars-{}" role="img" aria-label="{}"'
             ' title="{}">{}</span>\n',
@@ -518,13 +518,17 @@ def arrange_about_list(
             label,
             m.stars_display,
         )
+
+    def stars_first(m):
+        return (-m.stars, -m.score, m.entity.name.casefold())
+
+    def by_name(m):
+        return (m.entity.name.casefold(), m.entity_id)
+
     limit = settings.ABOUT_LIST_LIMIT
-    by_stars = sorted(mentions, key=lambda m: (-m.stars, -m.score, m.entity.name.casefold()))
+    by_stars = sorted(mentions, key=stars_first)
     shown, more = (by_stars[:limit], by_stars[limit:]) if len(mentions) > limit else (mentions, [])
-    if about_order == "stars":
-        key = lambda m: (-m.stars, -m.score, m.entity.name.casefold())  # noqa: E731
-    else:
-        key = lambda m: (m.entity.name.casefold(), m.entity_id)  # noqa: E731
+    key = stars_first if about_order == "stars" else by_name
     article.about_shown = sorted(shown, key=key)
     article.about_more = sorted(more, key=key)
     article.highlight_entity_id = highlight.id if highlight else None

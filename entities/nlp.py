@@ -49,11 +49,9 @@ def memory_zone() -> Iterator[None]:
 def pipe(texts: Iterable[str], *, batch_size: int = 32) -> Iterator:
     """Yield spaCy docs for texts, counting them towards the reload budget."""
     global _docs_since_load
-    for doc in _nlp_for_pipe().pipe(texts, batch_size=batch_size):
+    # The model is swapped only by get_nlp() between batches (memory_zone()),
+    # never under a zone's docs.
+    nlp = _nlp if _nlp is not None else get_nlp()
+    for doc in nlp.pipe(texts, batch_size=batch_size):
         _docs_since_load += 1
         yield doc
-
-
-def _nlp_for_pipe():
-    # Inside a memory zone the model must not be swapped: reload only between zones.
-    return _nlp if _nlp is not None else get_nlp()
