@@ -20,6 +20,7 @@ from bench.common import database, parser, percentile, table, verdict, versions
 
 TARGET_P95_MS = {"sqlite": 100.0, "postgresql": 50.0}
 TEXT_QUERY = "unsettled markets dispute"
+UNCACHED = "entity-page-uncached"
 
 
 def pages() -> dict[str, str]:
@@ -37,12 +38,21 @@ def pages() -> dict[str, str]:
         "rare-entity-search": f"/?q={rare.name.replace(' ', '+')}",
         "text-search": "/?q=" + TEXT_QUERY.replace(" ", "+"),
         "entity-page": f"/entities/{common.slug}/",
+        # The same page with its weekly counts and related entities computed
+        # for every request (entities.selectors.entity_profile not cached).
+        UNCACHED: f"/entities/{common.slug}/",
         "page-50": f"/?q={common.name}&page=50",
     }
 
 
-def measure(client, url: str, requests: int) -> tuple[list[float], int]:
+def measure(client, url: str, requests: int, *, uncached: bool = False) -> tuple[list[float], int]:
+    from django.core.cache import caches
     from django.db import connection
+
+    def get(url):
+        if uncached:
+            caches["pages"].clear()
+        return client.get(url)
 
     queries = []
 
@@ -51,14 +61,14 @@ def measure(client, url: str, requests: int) -> tuple[list[float], int]:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        response = client.get(url)
+        response = get(url)
     assert response.status_code == 200, (url, response.status_code)
     for _ in range(5):  # warm caches
-        client.get(url)
+        get(url)
     times = []
     for _ in range(requests):
         started = time.perf_counter()
-        response = client.get(url)
+        response = get(url)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
     return times, len(queries)
@@ -137,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, url in urls.items():
             if args.only and name not in args.only.split(","):
                 continue
-            times, queries = measure(client, url, args.requests)
+            times, queries = measure(client, url, args.requests, uncached=name == UNCACHED)
             p50, p95, p99 = (percentile(times, x) for x in (50, 95, 99))
             print(
                 f"{name:20} {url:45} p50 {p50:7.1f} p95 {p95:7.1f} p99 {p99:7.1f} ms  "

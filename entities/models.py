@@ -137,12 +137,28 @@ class BlockedName(models.Model):
             raise ValidationError({"name": f"“{clash.name}” is already blocked."})
 
 
+class StarsMixin:
+    """How a mention's stars read on a page (Mention, and the plain-value
+    about-list entries of articles.selectors)."""
+
+    __slots__ = ()
+    stars: int
+
+    @property
+    def stars_display(self) -> str:
+        return "★" * self.stars
+
+    @property
+    def stars_label(self) -> str:
+        return f"{self.stars} of 4 stars"
+
+
 class MentionQuerySet(models.QuerySet):
     def visible(self) -> MentionQuerySet:
         return self.filter(entity__blocked=False)
 
 
-class Mention(models.Model):
+class Mention(StarsMixin, models.Model):
     """One entity in one story, with what scoring needs to know about it."""
 
     # No single-column indexes on the foreign keys: the unique (article,
@@ -210,11 +226,3 @@ class Mention(models.Model):
         if self.published_at is None and self.article_id is not None:
             self.published_at = self.article.published_at
         super().save(*args, **kwargs)
-
-    @property
-    def stars_display(self) -> str:
-        return "★" * self.stars
-
-    @property
-    def stars_label(self) -> str:
-        return f"{self.stars} of 4 stars"

@@ -94,7 +94,13 @@ def rescore_all() -> RescoreReport:
     report = RescoreReport(stories, entities, pairs, thresholds, time.perf_counter() - started)
     cache.set(
         RESCORE_STATE_KEY,
-        {"stories": stories, "thresholds": thresholds, "full_at": started_at, "since": started_at},
+        {
+            "stories": stories,
+            "scored_stories": stories,
+            "thresholds": thresholds,
+            "full_at": started_at,
+            "since": started_at,
+        },
         timeout=None,
     )
     logger.info(
@@ -277,11 +283,24 @@ def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> Res
         _update_scores_and_stars(thresholds, extracted_since=extracted_since)
         pairs = Mention.objects.filter(article__extracted_at__gte=extracted_since).count()
     state = cache.get(RESCORE_STATE_KEY) or {}
-    cache.set(RESCORE_STATE_KEY, {**state, "since": started_at}, timeout=None)
+    cache.set(
+        RESCORE_STATE_KEY, {**state, "since": started_at, "scored_stories": stories}, timeout=None
+    )
     report = RescoreReport(stories, touched.count(), pairs, thresholds, 0.0, full=False)
     report.seconds = time.perf_counter() - started
     logger.info("rescored %d new pairs in %.2fs", pairs, report.seconds)
     return report
+
+
+def scored_stories() -> int:
+    """N as the last rescoring saw it, which the stored story counts and
+    specificities agree with; counted when no pass has run."""
+    from articles.models import Article
+
+    state = cache.get(RESCORE_STATE_KEY) or {}
+    if "scored_stories" in state:
+        return state["scored_stories"]
+    return Article.objects.extracted().count()
 
 
 def rescore_due() -> RescoreReport:
@@ -312,11 +331,14 @@ def schedule_rescore(*, full: bool = True) -> None:
     """Debounced: a burst of extractions leads to one rescoring per window.
     `full=False` (new stories) lets the pass score just the new pairs;
     curation asks for a full pass."""
+    from entities.selectors import entity_profiles_invalidate
     from entities.tasks import rescore
     from newsgraph.queue import enqueue
 
     if full:
         transaction.on_commit(lambda: cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None))
+        # Curation: cached entity pages may list a merged or blocked entity.
+        transaction.on_commit(entity_profiles_invalidate)
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         enqueue(rescore)

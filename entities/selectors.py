@@ -13,12 +13,14 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.cache import caches
 from django.db import connection
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from articles.models import Article
+from entities import scoring
 from entities.models import Entity, Mention
 
 # Related entities: a pair must share at least this many stories before its
@@ -118,6 +120,48 @@ def _week_rows(entity: Entity):
     )
 
 
+@dataclass(frozen=True)
+class EntityProfile:
+    weeks: list[WeekCount]
+    related: list[RelatedEntity]
+
+
+PROFILE_CACHE_SECONDS = 15 * 60
+_PROFILE_VERSION_KEY = "entity-profile-version"
+
+
+def entity_profile(entity: Entity) -> EntityProfile:
+    """The entity page's corpus figures: stories per week and related entities
+    (half of the page's cost at 100,000 stories, docs/BENCHMARKS.md).
+
+    Cached: they change when rescoring changes the entity's count, dates or
+    specificity (all in the key), and curation starts a new version
+    (`entity_profiles_invalidate`). Other entities' counts in the lift may be
+    up to PROFILE_CACHE_SECONDS old.
+    """
+    cache = caches["pages"]
+    version = cache.get_or_set(_PROFILE_VERSION_KEY, 0, timeout=None)
+    key = (
+        f"entity-profile:{version}:{entity.id}:{entity.story_count}:{entity.specificity!r}"
+        f":{entity.first_seen and entity.first_seen.isoformat()}"
+        f":{entity.last_seen and entity.last_seen.isoformat()}"
+    )
+    profile = cache.get(key)
+    if profile is None:
+        profile = EntityProfile(weeks=weekly_counts(entity), related=related_entities(entity))
+        cache.set(key, profile, PROFILE_CACHE_SECONDS)
+    return profile
+
+
+def entity_profiles_invalidate() -> None:
+    """After curation (merge, block, rename): every cached profile is old."""
+    cache = caches["pages"]
+    try:
+        cache.incr(_PROFILE_VERSION_KEY)
+    except ValueError:  # not set yet: nothing is cached under a version
+        cache.set(_PROFILE_VERSION_KEY, 1, timeout=None)
+
+
 def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     """Entities that co-occur with this one *distinctively*, ranked by lift.
 
@@ -127,7 +171,8 @@ def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     everything and sinks; a name that appears mostly alongside A rises. Pairs
     need RELATED_MIN_SUPPORT shared stories (1 for very small entities).
     """
-    total = Article.objects.extracted().count()
+    # N of the last rescoring, as the story counts (df) below are.
+    total = scoring.scored_stories()
     own = Mention.objects.filter(entity=entity).order_by(
         "-stars", "-score", "-published_at", "-article_id"
     )
@@ -136,19 +181,27 @@ def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     if not n_a or not total:
         return []
     min_support = RELATED_MIN_SUPPORT if n_a >= RELATED_SMALL_ENTITY else 1
-    rows = (
-        Mention.objects.filter(article_id__in=sample_ids, entity__blocked=False)
+    # Counted without joining the entities (PostgreSQL hashes all of them for
+    # the ~15,000 rows); their counts are read for the pairs that qualify.
+    together_by_id = dict(
+        Mention.objects.filter(article_id__in=sample_ids)
         .exclude(entity=entity)
-        .values("entity_id", "entity__story_count")
+        .values("entity_id")
         .annotate(together=Count("*"))
         .filter(together__gte=min_support)
+        .values_list("entity_id", "together")
+    )
+    story_counts = (
+        Entity.objects.visible()
+        .filter(id__in=list(together_by_id))
+        .values_list("id", "story_count")
     )
     scored = []
-    for row in rows:
-        together = row["together"]
-        df_b = max(row["entity__story_count"] or 0, together)
+    for entity_id, story_count in story_counts:
+        together = together_by_id[entity_id]
+        df_b = max(story_count or 0, together)
         lift = (together / n_a) / (df_b / max(total, df_b))
-        scored.append((row["entity_id"], together, lift))
+        scored.append((entity_id, together, lift))
     # Highest lift first; among equals the better supported, then by name below.
     scored.sort(key=lambda r: (-round(r[2], 9), -r[1]))
     top = scored[: limit * 2]

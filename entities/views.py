@@ -20,7 +20,7 @@ def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = article_selectors.entity_stories(
         entity=entity, order=order, page=request.GET.get("page", 1), about_order=about
     )
-    weeks = selectors.weekly_counts(entity)
+    profile = selectors.entity_profile(entity)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -35,9 +35,11 @@ def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
                 first_seen=entity.first_seen,
                 last_seen=entity.last_seen,
             ),
-            "chart": weekly_chart(weeks, title=f"Stories per week mentioning {entity.name}"),
-            "weeks": weeks,
-            "related": selectors.related_entities(entity),
+            "chart": weekly_chart(
+                profile.weeks, title=f"Stories per week mentioning {entity.name}"
+            ),
+            "weeks": profile.weeks,
+            "related": profile.related,
             "page_obj": page,
             "order": order,
             "about_order": about,

@@ -162,24 +162,25 @@ def _clean(text: str) -> str:
     return _CONTROL.sub(" ", text or "")
 
 
-def _entity_ref(entity: Entity) -> dict:
+def _entity_ref(entity: Entity | article_selectors.AboutEntry) -> dict:
+    """An Entity, or an about-list entry's entity (same attribute names)."""
     return {
         "name": entity.name,
         "slug": entity.slug,
         "type": entity.type,
-        "type_label": entity.get_type_display(),
+        "type_label": EntityType(entity.type).label,
         "stories": entity.story_count,
-        "url": entity.get_absolute_url(),
+        "url": reverse("entities:detail", args=[entity.slug]),
         "api_url": reverse("api:entity_detail", kwargs={"slug": entity.slug}),
     }
 
 
-def _about(mention) -> dict:
+def _about(entry: article_selectors.AboutEntry) -> dict:
     return {
-        "entity": _entity_ref(mention.entity),
-        "stars": mention.stars,
-        "stars_label": mention.stars_label,
-        "score": mention.score,
+        "entity": _entity_ref(entry),
+        "stars": entry.stars,
+        "stars_label": entry.stars_label,
+        "score": entry.score,
     }
 
 
@@ -296,6 +297,7 @@ def entity_detail(
     stories = article_selectors.entity_stories(
         entity=entity, order=order, page=page, about_order=about
     )
+    profile = entity_selectors.entity_profile(entity)
     return Status(
         200,
         {
@@ -305,13 +307,10 @@ def entity_detail(
             "first_seen": span.first_seen,
             "last_seen": span.last_seen,
             "feed_url": reverse("entities:feed", args=[entity.slug]),
-            "weekly": [
-                {"week": w.week, "stories": w.stories}
-                for w in entity_selectors.weekly_counts(entity)
-            ],
+            "weekly": [{"week": w.week, "stories": w.stories} for w in profile.weeks],
             "related": [
                 {"entity": _entity_ref(r.entity), "together": r.together, "lift": r.lift}
-                for r in entity_selectors.related_entities(entity)
+                for r in profile.related
             ],
             "order": order,
             **_page_fields(stories),
@@ -345,7 +344,11 @@ def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MA
             "published_at": article.published_at,
             "status": article.status,
             "mentions": [
-                {**_about(m), "count": m.count, "spans": [list(s) for s in m.spans]}
+                {
+                    **_about(article_selectors.AboutEntry.of(m)),
+                    "count": m.count,
+                    "spans": [list(s) for s in m.spans],
+                }
                 for m in mentions
             ],
         },

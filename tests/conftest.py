@@ -1,6 +1,18 @@
 import pytest
+from django.core.cache import caches
 
 from articles.services import article_ingest
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """The cache (rescoring state, debounce flags, cached pages parts)
+    outlives a test in the process; each test starts without it."""
+    for cache in caches.all():
+        cache.clear()
+    yield
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture

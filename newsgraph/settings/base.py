@@ -91,6 +91,11 @@ if CACHE_URL:
     CACHES = {"default": env.cache("CACHE_URL")}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Entity-page figures (entities.selectors.entity_profile): many entries, kept
+# apart so they never push the rescoring state out of a local-memory cache.
+CACHES["pages"] = {**CACHES["default"], "KEY_PREFIX": "pages"}
+if not CACHE_URL:
+    CACHES["pages"].update(LOCATION="pages", OPTIONS={"MAX_ENTRIES": 5000})
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from entities import selectors
 from entities.charts import weekly_chart
+from entities.models import Entity
 from entities.scoring import rescore_all
 from entities.selectors import WeekCount
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
@@ -205,3 +206,48 @@ def test_entity_page_escapes_names_and_hides_blocked_entities(client):
     blocked = EntityFactory(name="Junk", blocked=True)
     assert client.get(blocked.get_absolute_url()).status_code == 404
     assert client.get("/entities/no-such-entity/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_entity_page_figures_are_cached_until_rescoring_changes_them(
+    client, django_assert_max_num_queries
+):
+    iran = EntityFactory(name="Iran", type="GPE")
+    tehran = EntityFactory(name="Tehran", type="GPE")
+    story(MONDAY, iran, tehran)
+    story(MONDAY + timedelta(weeks=1), iran, tehran)
+    rescore_all()
+    iran.refresh_from_db()
+    first = client.get(iran.get_absolute_url()).context
+    assert [w.stories for w in first["weeks"]] == [1, 1]
+    unchanged = Entity.objects.get(pk=iran.pk)
+    with django_assert_max_num_queries(100) as uncached:
+        selectors.entity_profile(unchanged)
+    assert len(uncached) == 0, "a second look at an unchanged entity reads the cache"
+
+    # New stories count once rescoring has run (it moves the entity's figures).
+    story(MONDAY + timedelta(weeks=1), iran, tehran)
+    story(MONDAY + timedelta(weeks=2), iran)
+    rescore_all()
+    html = client.get(iran.get_absolute_url()).content.decode()
+    weeks = client.get(iran.get_absolute_url()).context["weeks"]
+    assert [w.stories for w in weeks] == [1, 2, 1]
+    assert "3 shared stories" in html
+
+
+@pytest.mark.django_db
+def test_blocking_an_entity_drops_it_from_cached_related_lists_at_once(client, run_on_commit):
+    from entities.services import entities_block
+
+    iran = EntityFactory(name="Iran", type="GPE")
+    junk = EntityFactory(name="Which", type="ORG")
+    for week in range(2):
+        story(MONDAY + timedelta(weeks=week), iran, junk)
+    rescore_all()
+    assert (
+        f'href="{junk.get_absolute_url()}"' in client.get(iran.get_absolute_url()).content.decode()
+    )
+    with run_on_commit():
+        entities_block(entity_ids=[junk.pk])
+    html = client.get(iran.get_absolute_url()).content.decode()
+    assert f'href="{junk.get_absolute_url()}"' not in html
