@@ -2,7 +2,7 @@
 
 This is the one module where the database vendors differ: SQLite answers text
 queries through an FTS5 table, PostgreSQL through its full-text search. Entity
-queries are answered from the mentions table (index on entity, stars, score,
+queries are answered from the mentions table (index on entity, stars, salience,
 published_at, article) on both, so their cost does not grow with the number of
 text matches. Text ranking looks at a bounded candidate set, the
 TEXT_CANDIDATES most recently added stories that contain the words (SPEC §9:
@@ -254,7 +254,8 @@ def _entity_ids(entity: Entity, filters: SearchFilters, *, order: str) -> _Ranke
     if order == "date":
         qs = qs.order_by("-published_at", "-article_id")
     else:
-        qs = qs.order_by("-stars", "-score", "-published_at", "-article_id")
+        # By score within the stars: one entity's scores follow its salience.
+        qs = qs.order_by("-stars", "-salience", "-published_at", "-article_id")
     ids = qs.values_list("article_id", flat=True)
     return _RankedIds(
         ids.count, lambda offset, limit: [(i, "") for i in ids[offset : offset + limit]]
@@ -493,19 +494,22 @@ def about_entries(article_ids: list[int], *, spans_of: Entity | None) -> dict[in
     rows = list(
         Mention.objects.filter(article_id__in=article_ids)
         .annotate(entity_spans=spans)
-        .values_list("article_id", "entity_id", "stars", "score", "entity_spans")
+        .values_list("article_id", "entity_id", "stars", "salience", "entity_spans")
     )
     entities = {
         row[0]: row
         for row in Entity.objects.visible()
         .filter(id__in={row[1] for row in rows})
-        .values_list("id", "name", "slug", "type", "story_count")
+        .values_list("id", "name", "slug", "type", "story_count", "specificity")
     }
     entries: dict[int, list] = {i: [] for i in article_ids}
-    for article_id, entity_id, stars, score, entity_spans in rows:
+    for article_id, entity_id, stars, salience, entity_spans in rows:
         entity = entities.get(entity_id)
         if entity is not None:
-            entries[article_id].append(AboutEntry(*entity, stars, score, entity_spans))
+            *fields, specificity = entity
+            entries[article_id].append(
+                AboutEntry(*fields, stars, salience * specificity, entity_spans)
+            )
     return entries
 
 

@@ -5,7 +5,7 @@ mentions (with real spans, counts, title/lead flags and spread) plus Zipf-drawn
 extra entities up to ~30 per story, so 100,000 stories carry ~3 million
 mentions. One "Iran"-like entity is written into 30 % of the stories. Rows go
 in with executemany on SQLite and COPY on PostgreSQL, then `rescore_all()`
-computes story counts, specificity, scores and stars as in production.
+computes story counts, specificity and stars as in production.
 """
 
 from __future__ import annotations
@@ -144,7 +144,6 @@ def load(
                     json.dumps(spans),
                     "",
                     *stats,
-                    0.0,
                     1,
                     published,
                 )
@@ -210,7 +209,7 @@ ARTICLE_COLUMNS = (
 )
 MENTION_COLUMNS = (
     "article_id, entity_id, spans, surfaces, count, in_title, in_lead, spread, salience,"
-    " score, stars, published_at"
+    " stars, published_at"
 )
 
 
@@ -239,7 +238,7 @@ def _flush(articles: list[tuple], mentions: list[tuple]) -> None:
             [(*a[:7], when(a[7]), when(a[8]), *a[9:12], when(a[12])) for a in articles],
         )
         cursor.executemany(
-            f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(12)})",
+            f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(11)})",
             [(*m[:11], when(m[11])) for m in mentions],
         )
 

@@ -181,7 +181,10 @@ class Mention(StarsMixin, models.Model):
     # The distinct surface forms seen, one per line ("Sudani\nMohammed al-Sudani").
     surfaces = models.TextField(blank=True)
     salience = models.FloatField(default=0.0)
-    score = models.FloatField(default=0.0)
+    # No stored score: score = salience × the entity's specificity (SPEC §6)
+    # is read through `score`, so a rescoring, whose N changes every score,
+    # writes only the stars that move instead of every mention
+    # (docs/BENCHMARKS.md).
     stars = models.PositiveSmallIntegerField(default=1)
     # The story's date, copied so an entity's stories can be ranked (and
     # counted per week) from this table's indexes alone, without joining and
@@ -199,10 +202,12 @@ class Mention(StarsMixin, models.Model):
         indexes = [
             # An entity's stories ranked (stars, score, then newest): page N of
             # a list is a range scan of this index, whatever the entity's size.
+            # Within one entity the score follows the salience (one
+            # specificity), so the index holds salience, which never changes.
             models.Index(
                 "entity",
                 models.F("stars").desc(),
-                models.F("score").desc(),
+                models.F("salience").desc(),
                 models.F("published_at").desc(),
                 models.F("article_id").desc(),
                 name="mention_entity_rank_idx",
@@ -214,9 +219,8 @@ class Mention(StarsMixin, models.Model):
                 models.F("article_id").desc(),
                 name="mention_entity_date_idx",
             ),
-            # No index on score alone: rescoring finds the star cut-offs with
-            # one sort, and every index on score is rewritten for each of the
-            # millions of mentions a rescoring updates (docs/BENCHMARKS.md).
+            # No index on stars alone: rescoring finds the star cut-offs with
+            # one sort of the computed scores.
         ]
 
     def __str__(self) -> str:
@@ -226,3 +230,9 @@ class Mention(StarsMixin, models.Model):
         if self.published_at is None and self.article_id is not None:
             self.published_at = self.article.published_at
         super().save(*args, **kwargs)
+
+    @property
+    def score(self) -> float:
+        """How much the story is about the entity and how distinctive the
+        entity is (load with select_related("entity"))."""
+        return self.salience * self.entity.specificity

@@ -10,14 +10,16 @@ Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
 else is recomputed here with a handful of set-based statements (see
 docs/BENCHMARKS.md for their cost at 100,000 stories).
 
-N is in every entity's specificity, so one new story changes every stored
-score: an exact rescoring rewrites them all (≈30 s at 3 million pairs). The
-debounced background task therefore runs `rescore_due`: after a batch of new
-stories it scores just those stories' pairs, with their entities' counts and
-specificity brought up to date and the star cut-offs of the last full pass
-(a few seconds); a full pass runs when an editor's curation asks for one, the
-corpus has grown by RESCORE_FULL_GROWTH since the last full pass, or
-RESCORE_FULL_EVERY_SECONDS have passed.
+Scores are not stored: N is in every entity's specificity, so one new story
+changes every score, and a stored score meant rewriting all 3 million
+mentions on each pass. Mention.score computes it on read; a pass writes the
+stars that move, a few per cent of the mentions. The debounced background
+task runs `rescore_due`: after a batch of new stories it gives just those
+stories' pairs their stars, with their entities' counts and specificity
+brought up to date and the star cut-offs of the last full pass; a full pass
+(new cut-offs, every pair's stars checked) runs when an editor's curation
+asks for one, the corpus has grown by RESCORE_FULL_GROWTH since the last
+full pass, or RESCORE_FULL_EVERY_SECONDS have passed.
 """
 
 from __future__ import annotations
@@ -73,11 +75,10 @@ class RescoreReport:
 
 
 def rescore_all() -> RescoreReport:
-    """Recompute story counts, specificity, scores and stars, in five set-based
+    """Recompute story counts, specificity and stars, in five set-based
     statements: one GROUP BY over the mentions for the entities' counts and
-    dates, one update of the entities, one pass sorting the would-be scores for
-    the quantile cut-offs, and one update writing score and stars together,
-    only to the mentions whose values change."""
+    dates, one update of the entities, one pass sorting the scores for the
+    quantile cut-offs, and one update writing the stars that change."""
     from articles.models import Article
     from entities.models import Entity
 
@@ -89,7 +90,7 @@ def rescore_all() -> RescoreReport:
         # = Mention.objects.visible().count(), from the counts just written.
         pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
         thresholds = _thresholds(pairs)
-        _update_scores_and_stars(thresholds)
+        _update_stars(thresholds)
         entities = Entity.objects.filter(story_count__gt=0).count()
     report = RescoreReport(stories, entities, pairs, thresholds, time.perf_counter() - started)
     cache.set(
@@ -189,7 +190,7 @@ def _update_specificity(stories: int, *, entities=None) -> None:
 
 
 def _new_scores_sql() -> str:
-    """Each visible mention's score as rescoring is about to write it."""
+    """Each visible mention's score, from the specificity just updated."""
     from entities.models import Entity, Mention
 
     return (
@@ -200,8 +201,7 @@ def _new_scores_sql() -> str:
 
 def _thresholds(pairs: int) -> list[float]:
     """The scores at the star_cutoffs positions of the ascending order, from
-    one sort of the new scores (before they are written, so the mentions are
-    updated once)."""
+    one sort of the scores."""
     if not pairs:
         return [0.0, 0.0, 0.0]
     positions = star_cutoffs(pairs)
@@ -225,12 +225,12 @@ def _thresholds(pairs: int) -> list[float]:
     return [float(found[k]) for k in positions]
 
 
-def _update_scores_and_stars(
-    thresholds: list[float], *, extracted_since: datetime | None = None
-) -> None:
-    """score = salience × specificity and the stars for it, in one pass that
-    only writes the mentions whose score or stars change (with
-    `extracted_since`, only the mentions of the stories extracted since)."""
+def _update_stars(thresholds: list[float], *, extracted_since: datetime | None = None) -> None:
+    """The stars of score = salience × specificity, in one pass that only
+    writes the mentions whose stars change (with `extracted_since`, only the
+    mentions of the stories extracted since). Scores are not stored: with N
+    in every one of them, storing them rewrote all 3 million mentions on
+    each pass (46 s at 100,000 stories, docs/BENCHMARKS.md)."""
     from articles.models import Article
     from entities.models import Entity, Mention
 
@@ -238,7 +238,7 @@ def _update_scores_and_stars(
     new = "(salience * e.specificity)"
     stars = f"CASE WHEN {new} > %s THEN 4 WHEN {new} > %s THEN 3 WHEN {new} > %s THEN 2 ELSE 1 END"
     cutoffs = [thresholds[2], thresholds[1], thresholds[0]]
-    changed = f"(score <> {new} OR stars <> {stars})"
+    changed = f"stars <> {stars}"
     # The placeholders: the cut-offs in SET, again in `changed`, then the date.
     params = cutoffs * 2
     if extracted_since is not None:
@@ -248,7 +248,7 @@ def _update_scores_and_stars(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"UPDATE {mention} SET score = {new}, stars = {stars}"
+                f"UPDATE {mention} SET stars = {stars}"
                 f" FROM {entity} e WHERE e.id = {mention}.entity_id AND {changed}",
                 params,
             )
@@ -258,7 +258,7 @@ def _update_scores_and_stars(
             # entity, hopping around a table larger than the page cache).
             spec = f"(SELECT specificity FROM {entity} e WHERE e.id = {mention}.entity_id)"
             cursor.execute(
-                f"UPDATE {mention} SET score = {new}, stars = {stars} WHERE {changed}".replace(
+                f"UPDATE {mention} SET stars = {stars} WHERE {changed}".replace(
                     "e.specificity", spec
                 ),
                 params,
@@ -266,9 +266,9 @@ def _update_scores_and_stars(
 
 
 def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> RescoreReport:
-    """Score the pairs of the stories extracted since then: their entities'
+    """Star the pairs of the stories extracted since then: their entities'
     counts, dates and specificity from the whole corpus, and stars from the
-    given cut-offs. Older pairs keep their scores until the next full pass."""
+    given cut-offs. Older pairs keep their stars until the next full pass."""
     from articles.models import Article
     from entities.models import Entity, Mention
 
@@ -280,7 +280,7 @@ def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> Res
             mentions__article__extracted_at__gte=extracted_since
         ).distinct()
         _update_specificity(stories, entities=Entity.objects.filter(pk__in=touched.values("pk")))
-        _update_scores_and_stars(thresholds, extracted_since=extracted_since)
+        _update_stars(thresholds, extracted_since=extracted_since)
         pairs = Mention.objects.filter(article__extracted_at__gte=extracted_since).count()
     state = cache.get(RESCORE_STATE_KEY) or {}
     cache.set(

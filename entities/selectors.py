@@ -1,7 +1,7 @@
 """Entity-page queries: the entity's reach over time and its company (SPEC §2).
 
 Everything is answered from the mentions table through its indexes on
-(entity, stars, score, published_at, article) and (entity, published_at,
+(entity, stars, salience, published_at, article) and (entity, published_at,
 article) — Mention.published_at is the story's date, copied — so the cost
 follows the entity's own stories, not the size of the corpus, and related
 entities look at a bounded sample of them. Blocked entities never appear.
@@ -174,7 +174,7 @@ def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     # N of the last rescoring, as the story counts (df) below are.
     total = scoring.scored_stories()
     own = Mention.objects.filter(entity=entity).order_by(
-        "-stars", "-score", "-published_at", "-article_id"
+        "-stars", "-salience", "-published_at", "-article_id"
     )
     sample_ids = list(own.values_list("article_id", flat=True)[:RELATED_SAMPLE])
     n_a = len(sample_ids)

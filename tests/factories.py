@@ -33,6 +33,8 @@ class EntityFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Entity {n}")
     type = "ORG"
+    # So that a factory mention's score is its salience until a rescoring.
+    specificity = 1.0
 
 
 class AliasFactory(factory.django.DjangoModelFactory):
@@ -49,8 +51,12 @@ class MentionFactory(factory.django.DjangoModelFactory):
 
     article = factory.SubFactory(ArticleFactory)
     entity = factory.SubFactory(EntityFactory)
+
+    class Params:
+        # Tests that think in scores: salience × specificity (1.0 above).
+        score = 1.0
+
     count = 1
-    salience = 1.0
-    score = 1.0
+    salience = factory.SelfAttribute("score")
     stars = 2
     surfaces = factory.LazyAttribute(lambda m: m.entity.name)

@@ -54,15 +54,16 @@ def test_admin_and_jsonl_ingest_are_extracted_and_rescored_by_the_worker(
     assert len(ids) == 3
     wait_extracted(ids, [worker])
 
-    # Rescoring (debounced, in the worker) is what writes story_count and scores.
+    # Rescoring (debounced, in the worker) is what writes story_count,
+    # specificity (so the scores) and stars.
     geneva = wait_for(
         lambda: Entity.objects.filter(key=name_key("Geneva"), story_count=3).first(),
         what="the rescored Geneva entity",
         on_timeout=worker.tail,
     )
     wait_for(
-        lambda: not Mention.objects.filter(score=0).exists(),
-        what="every mention to be scored",
+        lambda: not Entity.objects.filter(story_count__gt=0, specificity=0).exists(),
+        what="every entity's specificity, so every mention's score",
         on_timeout=worker.tail,
     )
     assert worker.lines(RESCORE_DONE)

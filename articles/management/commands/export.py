@@ -3,7 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from articles.models import Article
 from entities.models import Alias, Mention
@@ -20,7 +20,8 @@ class Command(BaseCommand):
             Mention.objects.visible()
             .select_related("entity")
             .prefetch_related(Prefetch("entity__aliases", queryset=Alias.objects.order_by("name")))
-            .order_by("-stars", "-score", "entity__name")
+            .annotate(rank_score=F("salience") * F("entity__specificity"))
+            .order_by("-stars", "-rank_score", "entity__name")
         )
         articles = (
             Article.objects.select_related("source")
