@@ -86,11 +86,12 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         # The full pass that follows (growth, age or curation): N changed, so
-        # every stored score changes.
+        # every score changes; the stars that move are written.
         full = rescore_all()
         rows.append(
             (
-                f"full rescore_all after them (all {full.pairs:,} scores change), s",
+                f"full rescore_all after them (all {full.pairs:,} scores change;"
+                f" {full.stars_changed:,} stars rewritten), s",
                 f"{full.seconds:.1f}",
                 f"≤ {TARGET_FULL_S:.0f} (pg)",
                 verdict(

@@ -37,6 +37,8 @@ from django.db.models import F, Sum, Value
 from django.db.models.functions import Ln
 from django.utils import timezone
 
+from newsgraph import pagecache
+
 logger = logging.getLogger(__name__)
 
 STAR_SHARES = (0.30, 0.35, 0.20, 0.15)
@@ -72,6 +74,7 @@ class RescoreReport:
     thresholds: list[float]
     seconds: float
     full: bool = True  # False: only the pairs of newly extracted stories
+    stars_changed: int = 0  # mentions whose stars this pass rewrote
 
 
 def rescore_all() -> RescoreReport:
@@ -90,9 +93,12 @@ def rescore_all() -> RescoreReport:
         # = Mention.objects.visible().count(), from the counts just written.
         pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
         thresholds = _thresholds(pairs)
-        _update_stars(thresholds)
+        stars_changed = _update_stars(thresholds)
         entities = Entity.objects.filter(story_count__gt=0).count()
-    report = RescoreReport(stories, entities, pairs, thresholds, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    report = RescoreReport(
+        stories, entities, pairs, thresholds, seconds, stars_changed=stars_changed
+    )
     cache.set(
         RESCORE_STATE_KEY,
         {
@@ -105,10 +111,11 @@ def rescore_all() -> RescoreReport:
         timeout=None,
     )
     logger.info(
-        "rescored %d stories, %d entities, %d pairs in %.2fs",
+        "rescored %d stories, %d entities, %d pairs (%d stars changed) in %.2fs",
         stories,
         entities,
         pairs,
+        stars_changed,
         report.seconds,
     )
     return report
@@ -182,9 +189,12 @@ def _update_specificity(stories: int, *, entities=None) -> None:
     from entities.models import Entity
 
     entities = Entity.objects.all() if entities is None else entities
-    # LN is native on PostgreSQL and registered by Django on SQLite.
-    entities.filter(story_count__gt=0).update(
-        specificity=Ln(1.0 + Value(float(stories)) / F("story_count"))
+    # LN is native on PostgreSQL and registered by Django on SQLite. Only the
+    # rows whose value moves are written: rewriting all of them every pass
+    # bloated the table until the planner preferred scanning it to its index.
+    specificity = Ln(1.0 + Value(float(stories)) / F("story_count"))
+    entities.filter(story_count__gt=0).exclude(specificity=specificity).update(
+        specificity=specificity
     )
     entities.filter(story_count=0).exclude(specificity=0.0).update(specificity=0.0)
 
@@ -225,7 +235,7 @@ def _thresholds(pairs: int) -> list[float]:
     return [float(found[k]) for k in positions]
 
 
-def _update_stars(thresholds: list[float], *, extracted_since: datetime | None = None) -> None:
+def _update_stars(thresholds: list[float], *, extracted_since: datetime | None = None) -> int:
     """The stars of score = salience × specificity, in one pass that only
     writes the mentions whose stars change (with `extracted_since`, only the
     mentions of the stories extracted since). Scores are not stored: with N
@@ -252,6 +262,7 @@ def _update_stars(thresholds: list[float], *, extracted_since: datetime | None =
                 f" FROM {entity} e WHERE e.id = {mention}.entity_id AND {changed}",
                 params,
             )
+            return cursor.rowcount
         else:
             # SQLite: walk the mentions in table order and look each entity
             # up by primary key (its UPDATE … FROM walks them entity by
@@ -263,6 +274,7 @@ def _update_stars(thresholds: list[float], *, extracted_since: datetime | None =
                 ),
                 params,
             )
+            return cursor.rowcount
 
 
 def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> RescoreReport:
@@ -280,13 +292,15 @@ def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> Res
             mentions__article__extracted_at__gte=extracted_since
         ).distinct()
         _update_specificity(stories, entities=Entity.objects.filter(pk__in=touched.values("pk")))
-        _update_stars(thresholds, extracted_since=extracted_since)
+        stars_changed = _update_stars(thresholds, extracted_since=extracted_since)
         pairs = Mention.objects.filter(article__extracted_at__gte=extracted_since).count()
     state = cache.get(RESCORE_STATE_KEY) or {}
     cache.set(
         RESCORE_STATE_KEY, {**state, "since": started_at, "scored_stories": stories}, timeout=None
     )
-    report = RescoreReport(stories, touched.count(), pairs, thresholds, 0.0, full=False)
+    report = RescoreReport(
+        stories, touched.count(), pairs, thresholds, 0.0, full=False, stars_changed=stars_changed
+    )
     report.seconds = time.perf_counter() - started
     logger.info("rescored %d new pairs in %.2fs", pairs, report.seconds)
     return report
@@ -297,7 +311,11 @@ def scored_stories() -> int:
     specificities agree with; counted when no pass has run."""
     from articles.models import Article
 
-    state = cache.get(RESCORE_STATE_KEY) or {}
+    try:
+        state = cache.get(RESCORE_STATE_KEY) or {}
+    except Exception:  # the cache backend's own error: a page does not need it
+        logger.warning("cache unreachable; counting the stories", exc_info=True)
+        state = {}
     if "scored_stories" in state:
         return state["scored_stories"]
     return Article.objects.extracted().count()
@@ -331,14 +349,15 @@ def schedule_rescore(*, full: bool = True) -> None:
     """Debounced: a burst of extractions leads to one rescoring per window.
     `full=False` (new stories) lets the pass score just the new pairs;
     curation asks for a full pass."""
-    from entities.selectors import entity_profiles_invalidate
     from entities.tasks import rescore
     from newsgraph.queue import enqueue
 
+    # New stories or curation: which stories are about which entity changed;
+    # after curation, cached entity pages may list a merged or blocked entity.
+    stale = [pagecache.SEARCH_COUNTS] + ([pagecache.ENTITY_PROFILES] if full else [])
+    transaction.on_commit(lambda: pagecache.bump(*stale))
     if full:
         transaction.on_commit(lambda: cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None))
-        # Curation: cached entity pages may list a merged or blocked entity.
-        transaction.on_commit(entity_profiles_invalidate)
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
         enqueue(rescore)

@@ -13,7 +13,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.cache import caches
 from django.db import connection
 from django.db.models import Count, Max, Min, Q
 from django.db.models.functions import TruncWeek
@@ -22,6 +21,7 @@ from django.utils import timezone
 from articles.models import Article
 from entities import scoring
 from entities.models import Entity, Mention
+from newsgraph import pagecache
 
 # Related entities: a pair must share at least this many stories before its
 # lift counts, so one accidental co-occurrence with a rare name does not
@@ -127,7 +127,6 @@ class EntityProfile:
 
 
 PROFILE_CACHE_SECONDS = 15 * 60
-_PROFILE_VERSION_KEY = "entity-profile-version"
 
 
 def entity_profile(entity: Entity) -> EntityProfile:
@@ -135,31 +134,21 @@ def entity_profile(entity: Entity) -> EntityProfile:
     (half of the page's cost at 100,000 stories, docs/BENCHMARKS.md).
 
     Cached: they change when rescoring changes the entity's count, dates or
-    specificity (all in the key), and curation starts a new version
-    (`entity_profiles_invalidate`). Other entities' counts in the lift may be
-    up to PROFILE_CACHE_SECONDS old.
+    specificity (all in the key), and curation bumps the version
+    (entities.scoring.schedule_rescore). Other entities' counts in the lift
+    may be up to PROFILE_CACHE_SECONDS old.
     """
-    cache = caches["pages"]
-    version = cache.get_or_set(_PROFILE_VERSION_KEY, 0, timeout=None)
     key = (
-        f"entity-profile:{version}:{entity.id}:{entity.story_count}:{entity.specificity!r}"
+        f"{entity.id}:{entity.story_count}:{entity.specificity!r}"
         f":{entity.first_seen and entity.first_seen.isoformat()}"
         f":{entity.last_seen and entity.last_seen.isoformat()}"
     )
-    profile = cache.get(key)
-    if profile is None:
-        profile = EntityProfile(weeks=weekly_counts(entity), related=related_entities(entity))
-        cache.set(key, profile, PROFILE_CACHE_SECONDS)
-    return profile
-
-
-def entity_profiles_invalidate() -> None:
-    """After curation (merge, block, rename): every cached profile is old."""
-    cache = caches["pages"]
-    try:
-        cache.incr(_PROFILE_VERSION_KEY)
-    except ValueError:  # not set yet: nothing is cached under a version
-        cache.set(_PROFILE_VERSION_KEY, 1, timeout=None)
+    return pagecache.cached(
+        pagecache.ENTITY_PROFILES,
+        key,
+        lambda: EntityProfile(weeks=weekly_counts(entity), related=related_entities(entity)),
+        timeout=PROFILE_CACHE_SECONDS,
+    )
 
 
 def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:

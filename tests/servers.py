@@ -89,9 +89,13 @@ def postgres_server() -> Iterator[str]:
             ],
             **quiet,
         )
+        # Durability off (a throw-away cluster); random_page_cost as in
+        # docker-compose.yml (data in memory or on SSD), so the bench plans
+        # queries as production does.
         options = (
             f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100 "
+            "-c random_page_cost=1.1"
         )
         subprocess.run(
             [

@@ -1,6 +1,7 @@
 """SPEC: the number of queries per page is constant, whatever the page shows."""
 
 import pytest
+from django.core.cache import caches
 
 from articles import selectors as article_selectors
 from tests.articles.pages import one, parse, stories
@@ -35,6 +36,7 @@ def corpus(stories_count: int) -> None:
 
 
 def count_queries(client, django_assert_max_num_queries, path, params, expected_stories):
+    caches["pages"].clear()  # what a page costs when nothing of it is cached
     with django_assert_max_num_queries(MAX_QUERIES) as captured:
         page = parse(client.get(path, params))
     assert len(stories(page)) == expected_stories

@@ -465,3 +465,14 @@ def test_a_full_pass_runs_after_curation(db, fresh_cache, django_capture_on_comm
     report = rescore_due()
     assert report.pairs == Mention.objects.count()
     assert rescore_due().pairs == 0  # the request was used up; nothing new since
+
+
+def test_a_pass_writes_only_the_stars_that_move(db, fresh_cache):
+    corpus, _ = _corpus_with_new_stories(new=0)
+    stars = dict(Mention.objects.values_list("id", "stars"))
+    again = rescore_all()
+    assert again.stars_changed == 0  # scores are read, not stored: nothing to write
+    assert dict(Mention.objects.values_list("id", "stars")) == stars
+    rare = corpus.entities["Kurdistan Region"]
+    Mention.objects.filter(entity=rare).update(stars=1)
+    assert rescore_all().stars_changed == rare.mentions.count() == 5

@@ -88,7 +88,12 @@ def broker(redis_server: RedisServer, postgres_url: str) -> Iterator[Broker]:
             "default": {
                 "BACKEND": "django.core.cache.backends.redis.RedisCache",
                 "LOCATION": broker.cache_url,
-            }
+            },
+            "pages": {
+                "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                "LOCATION": broker.cache_url,
+                "KEY_PREFIX": "pages",
+            },
         },
         RESCORE_DEBOUNCE_SECONDS=1,
     )

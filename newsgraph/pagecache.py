@@ -1,0 +1,64 @@
+"""Parts of pages kept in caches["pages"], under versions.
+
+Each cached part puts its version in its key, so bumping the version makes
+every entry under it stale at once (Redis has no cheap "delete by prefix",
+and clearing would also drop the rescoring state kept in the same Redis).
+With workers in other processes, CACHE_URL must name a shared cache for a
+bump to reach the web processes; entries also expire on their own.
+
+The cache is an optimisation only: when it cannot be reached, pages are
+computed and stories are still stored (a broker/cache outage loses nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import caches
+
+logger = logging.getLogger(__name__)
+
+# Weekly counts and related entities of the entity pages.
+ENTITY_PROFILES = "entity-profiles"
+# How many stories a text search matches beyond those about the entity.
+SEARCH_COUNTS = "search-counts"
+
+T = TypeVar("T")
+
+# Cache backends raise their own errors (redis.exceptions.ConnectionError, …).
+_UNREACHABLE = Exception
+
+
+def cached(name: str, key: str, compute: Callable[[], T], *, timeout: int) -> T:
+    """compute(), kept for `timeout` seconds under `key` in version `name`."""
+    cache = caches["pages"]
+    try:
+        version = cache.get_or_set(f"version:{name}", 0, timeout=None)
+        full_key = f"{name}:{version}:{key}"
+        found = cache.get(full_key)
+    except _UNREACHABLE:
+        logger.warning("page cache unreachable; computing %s", name, exc_info=True)
+        return compute()
+    if found is None:
+        found = compute()
+        try:
+            cache.set(full_key, found, timeout)
+        except _UNREACHABLE:
+            logger.warning("page cache unreachable; %s not kept", name, exc_info=True)
+    return found
+
+
+def bump(*names: str) -> None:
+    """Everything cached under these versions is stale."""
+    cache = caches["pages"]
+    for name in names:
+        try:
+            try:
+                cache.incr(f"version:{name}")
+            except ValueError:  # never read: nothing is cached under it yet
+                cache.set(f"version:{name}", 1, timeout=None)
+        except _UNREACHABLE:
+            # Entries written before the outage expire on their own.
+            logger.warning("page cache unreachable; %s not bumped", name, exc_info=True)
