@@ -174,6 +174,9 @@ def test_entity_page_shows_facts_chart_related_and_feed(client):
     assert "last seen" in html and "24 Feb 2025" in html
     assert "Islamic Republic" in html
     assert '<svg class="chart"' in html and "Stories per week mentioning Iran" in html
+    # The chart's data as a table, one row per week with stories.
+    assert '<td><time datetime="2025-02-03">3 Feb 2025</time></td><td>1</td>' in html
+    assert '<td><time datetime="2025-02-24">24 Feb 2025</time></td><td>1</td>' in html
     assert f'href="{tehran.get_absolute_url()}"' in html
     assert "2 shared stories" in html
     feed = reverse("entities:feed", args=[iran.slug])
