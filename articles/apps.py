@@ -3,10 +3,10 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 
 
-def _search_counts_stale(**kwargs) -> None:
+def _corpus_changed(**kwargs) -> None:
     from newsgraph import pagecache
 
-    transaction.on_commit(lambda: pagecache.bump(pagecache.SEARCH_COUNTS))
+    transaction.on_commit(lambda: pagecache.bump(pagecache.CORPUS))
 
 
 class ArticlesConfig(AppConfig):
@@ -16,5 +16,5 @@ class ArticlesConfig(AppConfig):
     def ready(self):
         # A story added, edited or deleted changes what a text search matches.
         article = self.get_model("Article")
-        post_save.connect(_search_counts_stale, sender=article, dispatch_uid="search-counts")
-        post_delete.connect(_search_counts_stale, sender=article, dispatch_uid="search-counts")
+        post_save.connect(_corpus_changed, sender=article, dispatch_uid="pagecache-corpus")
+        post_delete.connect(_corpus_changed, sender=article, dispatch_uid="pagecache-corpus")

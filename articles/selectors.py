@@ -315,12 +315,12 @@ def _candidate_counts(id_column: str, matches: str, params: list, exclude_entity
         if not cached:
             # Shared between requests (a popular query costs 10–15 ms on
             # PostgreSQL at 100,000 stories) until a story is added, edited,
-            # extracted or curated (pagecache.SEARCH_COUNTS).
+            # extracted or curated (pagecache.CORPUS).
             digest = hashlib.sha256(repr((sql, sql_params)).encode()).hexdigest()
             cached.append(
                 pagecache.cached(
-                    pagecache.SEARCH_COUNTS,
-                    digest,
+                    pagecache.CORPUS,
+                    f"search-counts:{digest}",
                     query,
                     timeout=SEARCH_COUNTS_CACHE_SECONDS,
                 )

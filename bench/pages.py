@@ -33,11 +33,13 @@ def pages() -> dict[str, str]:
         .order_by("story_count", "id")
         .first()
     )
+    # The -uncached pages clear caches["pages"] before each request, so the
+    # trending entities, the text-match counts, or the entity page's weekly
+    # counts and related entities are computed every time.
     return {
+        "home": "/",  # latest stories and trending entities
+        "home" + UNCACHED: "/",
         "entity-search": f"/?q={common.name}",
-        # The -uncached pages clear caches["pages"] before each request: the
-        # text-match counts (and on the entity page, its weekly counts and
-        # related entities) are computed every time.
         "entity-search" + UNCACHED: f"/?q={common.name}",
         "rare-entity-search": f"/?q={rare.name.replace(' ', '+')}",
         "text-search": "/?q=" + TEXT_QUERY.replace(" ", "+"),

@@ -354,7 +354,7 @@ def schedule_rescore(*, full: bool = True) -> None:
 
     # New stories or curation: which stories are about which entity changed;
     # after curation, cached entity pages may list a merged or blocked entity.
-    stale = [pagecache.SEARCH_COUNTS] + ([pagecache.ENTITY_PROFILES] if full else [])
+    stale = [pagecache.CORPUS] + ([pagecache.ENTITY_PROFILES] if full else [])
     transaction.on_commit(lambda: pagecache.bump(*stale))
     if full:
         transaction.on_commit(lambda: cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Max, Min, Q
+from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ RELATED_SAMPLE = 500
 
 # Trending: at least this many stories in the window.
 TRENDING_MIN_SUPPORT = 2
+TRENDING_CACHE_SECONDS = 5 * 60
 
 CHART_MAX_WEEKS = 104
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -236,35 +237,44 @@ def trending_entities(*, limit: int = 10, days: int = 7) -> list[Entity]:
     then ranked on its own, `w · ln(1 + N_w / w)` (frequent, but damped for
     names in every story).
     Each entity carries `.week` (its stories in the window) and `.trend`.
+
+    The window is counted live (an index range of this week's stories); the
+    baseline comes from the story counts rescoring keeps (`b` = the entity's
+    stories − `w`), not from a scan of every earlier mention (600 ms at
+    3 million mentions). Cached per corpus version (pagecache.CORPUS).
     """
-    newest = Article.objects.aggregate(newest=Max("published_at"))["newest"]
+    return pagecache.cached(
+        pagecache.CORPUS,
+        f"trending:{limit}:{days}",
+        lambda: _trending_entities(limit=limit, days=days),
+        timeout=TRENDING_CACHE_SECONDS,
+    )
+
+
+def _trending_entities(*, limit: int, days: int) -> list[Entity]:
+    newest = Article.objects.extracted().aggregate(newest=Max("published_at"))["newest"]
     if newest is None:
         return []
     since = newest - timedelta(days=days)
-    totals = Article.objects.aggregate(
-        window=Count("id", filter=Q(published_at__gt=since)),
-        before=Count("id", filter=Q(published_at__lte=since)),
+    in_window = Mention.objects.filter(
+        article__status=Article.Status.EXTRACTED, article__published_at__gt=since
     )
-    n_window, n_before = totals["window"], totals["before"]
-    window_counts = dict(
-        Mention.objects.filter(article__published_at__gt=since, entity__blocked=False)
-        .values("entity_id")
+    n_window = Article.objects.extracted().filter(published_at__gt=since).count()
+    n_before = max(scoring.scored_stories() - n_window, 0)
+    window_counts = {
+        entity_id: (n, story_count)
+        for entity_id, n, story_count in in_window.filter(entity__blocked=False)
+        .values("entity_id", "entity__story_count")
         .annotate(n=Count("id"))
         .filter(n__gte=TRENDING_MIN_SUPPORT)
-        .values_list("entity_id", "n")
-    )
+        .values_list("entity_id", "n", "entity__story_count")
+    }
     if not window_counts or not n_window:
         return []
-    before_counts = dict(
-        Mention.objects.filter(article__published_at__lte=since, entity_id__in=list(window_counts))
-        .values("entity_id")
-        .annotate(n=Count("id"))
-        .values_list("entity_id", "n")
-    )
     scored = []
-    for entity_id, week in window_counts.items():
+    for entity_id, (week, story_count) in window_counts.items():
         if n_before:
-            before = before_counts.get(entity_id, 0)
+            before = max(story_count - week, 0)
             ratio = (week / n_window) / ((before + 1) / (n_before + 1))
         else:
             ratio = 1 + n_window / week

@@ -22,8 +22,10 @@ logger = logging.getLogger(__name__)
 
 # Weekly counts and related entities of the entity pages.
 ENTITY_PROFILES = "entity-profiles"
-# How many stories a text search matches beyond those about the entity.
-SEARCH_COUNTS = "search-counts"
+# What follows the stories and what they are about (text-search counts,
+# trending entities): stale when a story is added, edited, deleted or
+# extracted, or after curation.
+CORPUS = "corpus"
 
 T = TypeVar("T")
 

@@ -1,4 +1,4 @@
-"""Text-search counts are shared between requests (pagecache.SEARCH_COUNTS)
+"""Text-search counts are shared between requests (pagecache.CORPUS)
 and must follow the corpus: a story added, extracted or deleted shows up in
 the next search's count."""
 

@@ -83,6 +83,7 @@ def test_trending_is_distinctive_this_week_against_the_baseline():
         entities += [burst, blocked] if i < 4 else []
         story(when, *entities)
     story(NOW, once)
+    rescore_all()  # the baseline comes from the story counts rescoring keeps
     trending = selectors.trending_entities()
     names = [e.name for e in trending]
     assert names[0] == "Greenland"
@@ -105,3 +106,18 @@ def test_trending_without_history_ranks_the_window_alone():
 @pytest.mark.django_db
 def test_trending_of_an_empty_corpus_is_empty():
     assert selectors.trending_entities() == []
+
+
+@pytest.mark.django_db
+def test_trending_is_cached_until_new_stories_arrive(run_on_commit, django_assert_num_queries):
+    a = EntityFactory(name="A")
+    for i in range(3):
+        story(NOW - timedelta(days=i), a)
+    assert [e.name for e in selectors.trending_entities()] == ["A"]
+    with django_assert_num_queries(0):
+        assert [e.name for e in selectors.trending_entities()] == ["A"]
+    b = EntityFactory(name="B")
+    with run_on_commit():
+        for i in range(4):
+            story(NOW - timedelta(hours=i), b)
+    assert "B" in [e.name for e in selectors.trending_entities()]
