@@ -239,7 +239,7 @@ def _flush(articles: list[tuple], mentions: list[tuple]) -> None:
         )
         cursor.executemany(
             f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(11)})",
-            [(*m[:11], when(m[11])) for m in mentions],
+            [(*m[:10], when(m[10])) for m in mentions],
         )
 
 
