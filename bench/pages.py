@@ -78,10 +78,13 @@ def measure(client, url: str, requests: int, *, uncached: bool = False) -> tuple
     return times, len(queries)
 
 
-def print_queries(client, url: str) -> int:
+def print_queries(client, url: str, *, uncached: bool = False) -> int:
+    from django.core.cache import caches
     from django.db import connection
 
     client.get(url)
+    if uncached:
+        caches["pages"].clear()
     timings = []
 
     def timed(execute, sql, params, many, context):
@@ -142,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
         import newsgraph.wsgi  # noqa: F401
 
         if args.queries:
-            return print_queries(client, urls[args.queries])
+            return print_queries(
+                client, urls[args.queries], uncached=args.queries.endswith(UNCACHED)
+            )
         if args.profile:
             from django.core.cache import caches
             from pyinstrument import Profiler
