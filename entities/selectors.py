@@ -256,10 +256,11 @@ def _trending_entities(*, limit: int, days: int) -> list[Entity]:
     if newest is None:
         return []
     since = newest - timedelta(days=days)
-    in_window = Mention.objects.filter(
-        article__status=Article.Status.EXTRACTED, article__published_at__gt=since
-    )
-    n_window = Article.objects.extracted().filter(published_at__gt=since).count()
+    window = Article.objects.extracted().filter(published_at__gt=since)
+    # The window's stories first, then their mentions through the (article,
+    # entity) index: as a join, SQLite walked all 3 million mentions (240 ms).
+    in_window = Mention.objects.filter(article_id__in=window.values("id"))
+    n_window = window.count()
     n_before = max(scoring.scored_stories() - n_window, 0)
     window_counts = {
         entity_id: (n, story_count)
