@@ -2,7 +2,7 @@
 
 This is the one module where the database vendors differ: SQLite answers text
 queries through an FTS5 table, PostgreSQL through its full-text search. Entity
-queries are answered from the mentions table (index on entity, stars, salience,
+queries are answered from the mentions table (index on entity, salience,
 published_at, article) on both, so their cost does not grow with the number of
 text matches. Text ranking looks at a bounded candidate set, the
 TEXT_CANDIDATES most recently added stories that contain the words (SPEC §9:
@@ -257,8 +257,9 @@ def _entity_ids(entity: Entity, filters: SearchFilters, *, order: str) -> _Ranke
     if order == "date":
         qs = qs.order_by("-published_at", "-article_id")
     else:
-        # By score within the stars: one entity's scores follow its salience.
-        qs = qs.order_by("-stars", "-salience", "-published_at", "-article_id")
+        # Most about the entity first: by stars, then score, which within one
+        # entity is the salience order (mention_entity_rank_idx).
+        qs = qs.order_by("-salience", "-published_at", "-article_id")
     ids = qs.values_list("article_id", flat=True)
     return _RankedIds(
         ids.count, lambda offset, limit: [(i, "") for i in ids[offset : offset + limit]]

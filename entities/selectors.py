@@ -1,7 +1,7 @@
 """Entity-page queries: the entity's reach over time and its company (SPEC §2).
 
 Everything is answered from the mentions table through its indexes on
-(entity, stars, salience, published_at, article) and (entity, published_at,
+(entity, salience, published_at, article) and (entity, published_at,
 article) — Mention.published_at is the story's date, copied — so the cost
 follows the entity's own stories, not the size of the corpus, and related
 entities look at a bounded sample of them. Blocked entities never appear.
@@ -181,7 +181,7 @@ def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     # N of the last rescoring, as the story counts (df) below are.
     total = scoring.scored_stories()
     sample = Mention.objects.filter(entity=entity).order_by(
-        "-stars", "-salience", "-published_at", "-article_id"
+        "-salience", "-published_at", "-article_id"
     )[:RELATED_SAMPLE]
     n_a = sample.count()
     if not n_a or not total:
