@@ -13,6 +13,7 @@ computed and stories are still stored (a broker/cache outage loses nothing).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -37,7 +38,7 @@ def cached(name: str, key: str, compute: Callable[[], T], *, timeout: int) -> T:
     """compute(), kept for `timeout` seconds under `key` in version `name`."""
     cache = caches["pages"]
     try:
-        version = cache.get_or_set(f"version:{name}", 0, timeout=None)
+        version = cache.get_or_set(f"version:{name}", time.time_ns, timeout=None)
         full_key = f"{name}:{version}:{key}"
         found = cache.get(full_key)
     except _UNREACHABLE:
@@ -57,10 +58,9 @@ def bump(*names: str) -> None:
     cache = caches["pages"]
     for name in names:
         try:
-            try:
-                cache.incr(f"version:{name}")
-            except ValueError:  # never read: nothing is cached under it yet
-                cache.set(f"version:{name}", 1, timeout=None)
+            # A new value, never a counter: a version the cache evicted and
+            # restarted from 0 could meet entries written under an old 0.
+            cache.set(f"version:{name}", time.time_ns(), timeout=None)
         except _UNREACHABLE:
             # Entries written before the outage expire on their own.
             logger.warning("page cache unreachable; %s not bumped", name, exc_info=True)
