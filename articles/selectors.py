@@ -254,12 +254,7 @@ def _entity_ids(entity: Entity, filters: SearchFilters, *, order: str) -> _Ranke
     qs = Mention.objects.filter(entity=entity)
     if filters.active:
         qs = qs.filter(filters.article_q("article__"))
-    if order == "date":
-        qs = qs.order_by("-published_at", "-article_id")
-    else:
-        # Most about the entity first: by stars, then score, which within one
-        # entity is the salience order (mention_entity_rank_idx).
-        qs = qs.order_by("-salience", "-published_at", "-article_id")
+    qs = qs.newest_first() if order == "date" else qs.most_about_first()
     ids = qs.values_list("article_id", flat=True)
     return _RankedIds(
         ids.count, lambda offset, limit: [(i, "") for i in ids[offset : offset + limit]]
@@ -485,7 +480,6 @@ class AboutEntry(StarsMixin):
     stars: int
     score: float
     spans: list | None = None  # only for the entity a page is about
-    url: str = ""
     link_html: str = ""
 
     @classmethod
@@ -568,7 +562,7 @@ def arrange_about_list(
     # Entity links from one reverse() per story rather than one per entry.
     head, _, tail = reverse("entities:detail", args=[_SLUG]).rpartition(_SLUG)
     for m in entries:
-        m.url = url = f"{head}{m.slug}{tail}"
+        url = f"{head}{m.slug}{tail}"
         label = m.stars_label
         # One ready-made value per entry for the template (~600 per page), in
         # place of format_html (16 ms a page); each piece of data is escaped.

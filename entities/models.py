@@ -157,6 +157,15 @@ class MentionQuerySet(models.QuerySet):
     def visible(self) -> MentionQuerySet:
         return self.filter(entity__blocked=False)
 
+    def most_about_first(self) -> MentionQuerySet:
+        """An entity's mentions by stars, then score, then newest: within one
+        entity that is the salience order, read from mention_entity_rank_idx."""
+        return self.order_by("-salience", "-published_at", "-article_id")
+
+    def newest_first(self) -> MentionQuerySet:
+        """By the story's date (mention_entity_date_idx)."""
+        return self.order_by("-published_at", "-article_id")
+
 
 class Mention(StarsMixin, models.Model):
     """One entity in one story, with what scoring needs to know about it."""

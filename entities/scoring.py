@@ -190,8 +190,8 @@ def _update_specificity(stories: int, *, entities=None) -> None:
 
     entities = Entity.objects.all() if entities is None else entities
     # LN is native on PostgreSQL and registered by Django on SQLite. Only the
-    # rows whose value moves are written: rewriting all of them every pass
-    # bloated the table until the planner preferred scanning it to its index.
+    # rows whose value moves are written (none when N and the counts did not
+    # change), so such a pass leaves no dead rows behind.
     specificity = Ln(1.0 + Value(float(stories)) / F("story_count"))
     entities.filter(story_count__gt=0).exclude(specificity=specificity).update(
         specificity=specificity

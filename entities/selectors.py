@@ -180,9 +180,7 @@ def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     """
     # N of the last rescoring, as the story counts (df) below are.
     total = scoring.scored_stories()
-    sample = Mention.objects.filter(entity=entity).order_by(
-        "-salience", "-published_at", "-article_id"
-    )[:RELATED_SAMPLE]
+    sample = Mention.objects.filter(entity=entity).most_about_first()[:RELATED_SAMPLE]
     n_a = sample.count()
     if not n_a or not total:
         return []
