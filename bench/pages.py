@@ -49,14 +49,17 @@ def pages() -> dict[str, str]:
     }
 
 
-def measure(client, url: str, requests: int, *, uncached: bool = False) -> tuple[list[float], int]:
+def get(client, name: str, url: str):
+    """One request; for an -uncached page, with nothing in caches["pages"]."""
     from django.core.cache import caches
-    from django.db import connection
 
-    def get(url):
-        if uncached:
-            caches["pages"].clear()
-        return client.get(url)
+    if name.endswith(UNCACHED):
+        caches["pages"].clear()
+    return client.get(url)
+
+
+def measure(client, name: str, url: str, requests: int) -> tuple[list[float], int]:
+    from django.db import connection
 
     queries = []
 
@@ -65,26 +68,23 @@ def measure(client, url: str, requests: int, *, uncached: bool = False) -> tuple
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        response = get(url)
+        response = get(client, name, url)
     assert response.status_code == 200, (url, response.status_code)
     for _ in range(5):  # warm caches
-        get(url)
+        get(client, name, url)
     times = []
     for _ in range(requests):
         started = time.perf_counter()
-        response = get(url)
+        response = get(client, name, url)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
     return times, len(queries)
 
 
-def print_queries(client, url: str, *, uncached: bool = False) -> int:
-    from django.core.cache import caches
+def print_queries(client, name: str, url: str) -> int:
     from django.db import connection
 
     client.get(url)
-    if uncached:
-        caches["pages"].clear()
     timings = []
 
     def timed(execute, sql, params, many, context):
@@ -96,7 +96,7 @@ def print_queries(client, url: str, *, uncached: bool = False) -> int:
 
     started = time.perf_counter()
     with connection.execute_wrapper(timed):
-        client.get(url)
+        get(client, name, url)
     total = (time.perf_counter() - started) * 1000
     for ms, sql in timings:
         print(f"{ms:8.1f} ms  {sql[:400]}")
@@ -145,20 +145,15 @@ def main(argv: list[str] | None = None) -> int:
         import newsgraph.wsgi  # noqa: F401
 
         if args.queries:
-            return print_queries(
-                client, urls[args.queries], uncached=args.queries.endswith(UNCACHED)
-            )
+            return print_queries(client, args.queries, urls[args.queries])
         if args.profile:
-            from django.core.cache import caches
             from pyinstrument import Profiler
 
             client.get(urls[args.profile])
             profiler = Profiler(interval=0.0005)
             with profiler:
                 for _ in range(20):
-                    if args.profile.endswith(UNCACHED):
-                        caches["pages"].clear()
-                    client.get(urls[args.profile])
+                    get(client, args.profile, urls[args.profile])
             print(profiler.output_text(unicode=True, color=False, show_all=False))
             return 0
         target = TARGET_P95_MS[connection.vendor]
@@ -166,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, url in urls.items():
             if args.only and name not in args.only.split(","):
                 continue
-            times, queries = measure(client, url, args.requests, uncached=name.endswith(UNCACHED))
+            times, queries = measure(client, name, url, args.requests)
             p50, p95, p99 = (percentile(times, x) for x in (50, 95, 99))
             print(
                 f"{name:20} {url:45} p50 {p50:7.1f} p95 {p95:7.1f} p99 {p99:7.1f} ms  "
