@@ -15,6 +15,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -202,6 +203,9 @@ def main(argv: list[str]) -> int:
         print("usage: python -m tests.servers [postgres] [redis] -- CMD…", file=sys.stderr)
         return 2
     wanted, command = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
+    # Stopped from outside (a CI timeout, `kill`): unwind, so the command is
+    # killed and the servers are stopped and their folders removed.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     env = dict(os.environ)
     with contextlib.ExitStack() as stack:
         if "postgres" in wanted:
