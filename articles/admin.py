@@ -8,6 +8,9 @@ from django.utils.html import format_html
 
 from articles import services
 from articles.models import Article, Feed, Source
+from articles.signals import story_redated
+from articles.tasks import poll_feed
+from newsgraph.infra.queue import enqueue
 
 
 class IngestForm(forms.Form):
@@ -62,9 +65,7 @@ class ArticleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if change and "published_at" in form.changed_data:
-            from entities.services import mentions_sync_published_at
-
-            mentions_sync_published_at(article_id=obj.pk)
+            story_redated.send(sender=Article, article_id=obj.pk)
         if change and {"title", "text"} & set(form.changed_data):
             services.articles_reset_for_extraction(article_ids=[obj.pk])
 
@@ -154,9 +155,6 @@ class FeedAdmin(admin.ModelAdmin):
 
     @admin.action(description="Poll now", permissions=["change"])
     def poll_now(self, request, queryset):
-        from articles.tasks import poll_feed
-        from newsgraph.queue import enqueue
-
         ids = list(queryset.values_list("pk", flat=True))
         for feed_id in ids:
             enqueue(poll_feed, feed_id)

@@ -4,7 +4,7 @@ from django.db.models.signals import post_delete, post_save
 
 
 def _corpus_changed(**kwargs) -> None:
-    from newsgraph import pagecache
+    from newsgraph.infra import pagecache
 
     transaction.on_commit(lambda: pagecache.bump(pagecache.CORPUS))
 

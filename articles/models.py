@@ -34,17 +34,6 @@ class ArticleQuerySet(models.QuerySet):
     def newest_first(self) -> ArticleQuerySet:
         return self.order_by("-published_at", "-id")
 
-    def with_about_list(self) -> ArticleQuerySet:
-        """Source and the visible mentions with their entities, in two queries."""
-        from entities.models import Mention
-
-        visible = (
-            Mention.objects.visible().select_related("entity").order_by("entity__name", "entity_id")
-        )
-        return self.select_related("source").prefetch_related(
-            models.Prefetch("mentions", queryset=visible, to_attr="about")
-        )
-
 
 class Article(models.Model):
     class Status(models.TextChoices):

@@ -1,34 +1,17 @@
+"""Stories' background jobs: the sweep of pending stories and feed polling.
+
+Extraction itself is an `entities` task, asked for by name (articles/extraction.py).
+"""
+
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 
+from articles.feeds import feed_poll, feeds_claim_due
 from articles.models import Article
-from articles.services import articles_enqueue_extraction, feed_poll, feeds_claim_due
-from entities.services import articles_extract
-from newsgraph.queue import enqueue
+from articles.services import articles_enqueue_extraction
 
 logger = logging.getLogger(__name__)
-
-
-@shared_task(
-    acks_late=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=5,
-    retry_backoff_max=300,
-    max_retries=5,
-)
-def extract_articles(article_ids: list[int]) -> dict:
-    if len(article_ids) > 1 and Article.objects.filter(id__in=article_ids, attempts__gt=0).exists():
-        # A run of this batch died before finishing (finished runs give their
-        # attempt back): retry story by story, so one story that kills the
-        # worker uses up only its own attempts, not its neighbours'.
-        logger.warning("batch %s was interrupted before; splitting it", article_ids)
-        for article_id in article_ids:
-            enqueue(extract_articles, [article_id])
-        return {"extracted": 0, "failed": 0, "split": len(article_ids)}
-    report = articles_extract(article_ids=article_ids)
-    return {"extracted": len(report.extracted), "failed": len(report.failed)}
 
 
 @shared_task

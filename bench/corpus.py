@@ -46,7 +46,7 @@ def _lead_sentence(rng: random.Random) -> str:
 
 
 def _mention_row(name_spans: list[list[int]], *, title: str, text: str) -> tuple:
-    from entities.services import mention_stats
+    from entities.extraction import mention_stats
 
     stats = mention_stats(name_spans, title=title, text=text)
     return stats["count"], stats["in_title"], stats["in_lead"], stats["spread"], stats["salience"]

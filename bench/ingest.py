@@ -44,8 +44,8 @@ def run_pipeline(records: list[dict], *, rescore: bool = True) -> float:
     from django.conf import settings
 
     from articles.services import record_ingest
+    from entities.extraction import articles_extract
     from entities.scoring import rescore_all
-    from entities.services import articles_extract
 
     started = time.perf_counter()
     ids = [record_ingest(record=r, enqueue=False).article.id for r in records]

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         from articles.services import record_ingest
         from bench.synthetic import stories
         from entities import nlp
-        from entities.services import articles_extract
+        from entities.extraction import articles_extract
 
         print(f"{versions(args.db)}; SPACY_RELOAD_EVERY_DOCS={settings.SPACY_RELOAD_EVERY_DOCS}")
         samples: list[tuple[int, float, int, float]] = []

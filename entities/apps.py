@@ -1,6 +1,17 @@
 from django.apps import AppConfig
 
 
+def _story_redated(sender, *, article_id: int, **kwargs) -> None:
+    from entities.services import mentions_sync_published_at
+
+    mentions_sync_published_at(article_id=article_id)
+
+
 class EntitiesConfig(AppConfig):
     name = "entities"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from articles.signals import story_redated
+
+        story_redated.connect(_story_redated, dispatch_uid="entities-story-redated")

@@ -139,7 +139,7 @@ class BlockedName(models.Model):
 
 class StarsMixin:
     """How a mention's stars read on a page (Mention, and the plain-value
-    about-list entries of articles.selectors)."""
+    about-list entries of newsgraph/browse/about.py)."""
 
     __slots__ = ()
     stars: int

@@ -37,7 +37,7 @@ from django.db.models import F, Sum, Value
 from django.db.models.functions import Ln
 from django.utils import timezone
 
-from newsgraph import pagecache
+from newsgraph.infra import pagecache
 
 logger = logging.getLogger(__name__)
 
@@ -350,7 +350,7 @@ def schedule_rescore(*, full: bool = True) -> None:
     `full=False` (new stories) lets the pass score just the new pairs;
     curation asks for a full pass."""
     from entities.tasks import rescore
-    from newsgraph.queue import enqueue
+    from newsgraph.infra.queue import enqueue
 
     # New stories or curation: which stories are about which entity changed;
     # after curation, cached entity pages may list a merged or blocked entity.

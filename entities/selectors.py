@@ -21,7 +21,7 @@ from django.utils import timezone
 from articles.models import Article
 from entities import scoring
 from entities.models import Entity, Mention
-from newsgraph import pagecache
+from newsgraph.infra import pagecache
 
 # Related entities: a pair must share at least this many stories before its
 # lift counts, so one accidental co-occurrence with a rare name does not

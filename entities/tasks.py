@@ -1,9 +1,23 @@
+"""Entities' background jobs: thin, idempotent tasks that take ids and call a service.
+
+`extract_articles` and `rescore_all` are registered under the names that
+stories use to ask for them (articles/extraction.py); keep the names in step.
+"""
+
+import logging
+
 from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
-from entities import services
+from articles.extraction import EXTRACT_TASK, RESCORE_ALL_TASK
+from articles.models import Article
+from entities import extraction, services
 from entities.scoring import RESCORE_PENDING_KEY, rescore_due
+from entities.scoring import rescore_all as rescore_corpus
+from newsgraph.infra.queue import enqueue
+
+logger = logging.getLogger(__name__)
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -11,6 +25,31 @@ RETRY = {
     "retry_backoff_max": 300,
     "max_retries": 5,
 }
+
+
+@shared_task(name=EXTRACT_TASK, acks_late=True, **RETRY)
+def extract_articles(article_ids: list[int], rescore: bool = True) -> dict:
+    if len(article_ids) > 1 and Article.objects.filter(id__in=article_ids, attempts__gt=0).exists():
+        # A run of this batch died before finishing (finished runs give their
+        # attempt back): retry story by story, so one story that kills the
+        # worker uses up only its own attempts, not its neighbours'.
+        logger.warning("batch %s was interrupted before; splitting it", article_ids)
+        for article_id in article_ids:
+            enqueue(extract_articles, [article_id], rescore)
+        return {"extracted": 0, "failed": 0, "split": len(article_ids)}
+    report = extraction.articles_extract(article_ids=article_ids, rescore=rescore)
+    # The reasons are on the stories (Article.error).
+    return {
+        "extracted": len(report.extracted),
+        "failed": len(report.failed),
+        "mentions": report.mentions,
+    }
+
+
+@shared_task(name=RESCORE_ALL_TASK, acks_late=True, **RETRY)
+def rescore_all() -> dict:
+    report = rescore_corpus()
+    return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 
 
 @shared_task(acks_late=True, **RETRY)

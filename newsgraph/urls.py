@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from newsgraph.api import api
+from newsgraph.browse.api import api
+from newsgraph.browse.urls import entity_urls, story_urls
 from newsgraph.views import health
 
 admin.site.site_header = "newsgraph editors"
@@ -11,6 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
     path("api/", api.urls),
-    path("entities/", include("entities.urls")),
-    path("", include("articles.urls")),
+    path("entities/", include(entity_urls)),
+    path("", include(story_urls)),
 ]

@@ -17,9 +17,9 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from articles import selectors
 from articles.models import Article
 from entities.scoring import rescore_all
+from newsgraph.browse import search as selectors
 from newsgraph.wsgi import application
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory, SourceFactory
 

@@ -23,8 +23,9 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pytest_httpserver import HTTPServer
 
+from articles.feeds import feed_poll
 from articles.models import Article, Feed
-from articles.services import IngestError, article_ingest, article_ingest_url, feed_poll
+from articles.services import IngestError, article_ingest, article_ingest_url
 from entities.models import Entity
 from tests.articles.feed_docs import (
     ATOM,

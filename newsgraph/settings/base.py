@@ -158,7 +158,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ROUTES = {
-    "articles.tasks.extract_articles": {"queue": "extraction"},
+    "entities.extract_articles": {"queue": "extraction"},
 }
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_WORKER_PROC_ALIVE_TIMEOUT = 60

@@ -14,8 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from werkzeug import Response
 
+from articles.feeds import feed_ingest, feed_poll
 from articles.models import Article, Feed
-from articles.services import article_ingest_url, feed_ingest, feed_poll
+from articles.services import article_ingest_url
 from articles.tasks import poll_due_feeds
 from tests.articles.feed_docs import ATOM, RSS, article_html, atom, rss, serve_page
 
@@ -349,7 +350,8 @@ def test_manage_py_ingest_feed_refused(httpserver):
 def test_feedparser_never_sees_a_path_or_url(tmp_path):
     """feedparser.parse(bytes) opens the bytes as a file name: a feed whose
     body is a local path must not read that file."""
-    from articles.services import IngestError, parse_feed
+    from articles.feeds import parse_feed
+    from articles.services import IngestError
 
     local = tmp_path / "local.xml"
     local.write_text(rss([{"title": "Local", "link": "https://x.example/", "description": "x"}]))
@@ -360,7 +362,8 @@ def test_feedparser_never_sees_a_path_or_url(tmp_path):
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le"])
 def test_entity_declarations_are_refused_in_any_encoding(encoding):
-    from articles.services import IngestError, parse_feed
+    from articles.feeds import parse_feed
+    from articles.services import IngestError
     from tests.articles.feed_docs import XML_BOMB
 
     with pytest.raises(IngestError, match="declares XML entities"):

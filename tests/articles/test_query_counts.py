@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import caches
 
-from articles import selectors as article_selectors
+from newsgraph.browse import search as article_selectors
 from tests.articles.pages import one, parse, stories
 from tests.factories import AliasFactory, ArticleFactory, EntityFactory, MentionFactory
 

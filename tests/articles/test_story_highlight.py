@@ -7,7 +7,8 @@ import re
 import pytest
 
 from articles.models import Article
-from articles.selectors import highlighted_story
+from newsgraph.browse.highlight import highlighted_story
+from newsgraph.browse.pages import stories_with_about_list
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
 LINK = re.compile(r'<a class="mention mention-([a-z_]+)" href="([^"]+)" title="[^"]*">([^<]*)</a>')
@@ -18,7 +19,7 @@ def spans_of(full: str, word: str) -> list[list[int]]:
 
 
 def with_about(article: Article) -> Article:
-    return Article.objects.with_about_list().get(pk=article.pk)
+    return stories_with_about_list().get(pk=article.pk)
 
 
 @pytest.mark.django_db

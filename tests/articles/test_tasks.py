@@ -4,7 +4,8 @@ import pytest
 
 from articles.models import Article
 from articles.services import article_ingest
-from articles.tasks import extract_articles, sweep_pending_articles
+from articles.tasks import sweep_pending_articles
+from entities.tasks import extract_articles
 
 STORIES = [
     (

@@ -100,7 +100,7 @@ KETTLES = (
 @pytest.fixture
 def extract_again(django_capture_on_commit_callbacks):
     """Re-run extraction of stories (and the rescoring it schedules)."""
-    from entities.services import articles_extract
+    from entities.extraction import articles_extract
 
     def run(*articles):
         with django_capture_on_commit_callbacks(execute=True):

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from articles import selectors as article_selectors
 from entities import selectors
 from entities.scoring import rescore_all
+from newsgraph.browse import suggestions as article_selectors
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
 NOW = datetime(2025, 3, 31, 12, tzinfo=UTC)

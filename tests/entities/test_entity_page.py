@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 
 from entities import selectors
-from entities.charts import weekly_chart
 from entities.models import Entity
 from entities.scoring import rescore_all
 from entities.selectors import WeekCount
+from newsgraph.browse.charts import weekly_chart
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
 SVG = "{http://www.w3.org/2000/svg}"

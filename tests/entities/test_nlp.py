@@ -3,8 +3,8 @@
 from articles.models import Article
 from articles.services import article_ingest
 from entities import nlp
+from entities.extraction import articles_extract
 from entities.models import Entity
-from entities.services import articles_extract
 
 
 def _story(n: int) -> int:

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.cache import caches
 
-from articles import selectors as article_selectors
+from articles import textsearch
 from entities.models import Mention
+from newsgraph.browse import pages as article_selectors
 from tests.articles.pages import parse, stories, text
 from tests.entities.conftest import SUDANI
 from tests.factories import AliasFactory, ArticleFactory, EntityFactory, MentionFactory
@@ -90,7 +91,7 @@ def test_text_search_ranks_a_bounded_candidate_set(client, monkeypatch):
     assert len(stories(page)) == 5
     assert "5 stories matching" in text(page)
 
-    monkeypatch.setattr(article_selectors, "TEXT_CANDIDATES", 3)
+    monkeypatch.setattr(textsearch, "TEXT_CANDIDATES", 3)
     page = parse(client.get("/", {"q": "pipeline"}))
     titles = [text(s.xpath(".//h2")[0]) for s in stories(page)]
     # The three most recently added matches are ranked; the count says there are more.
@@ -110,7 +111,7 @@ def test_entity_search_counts_text_only_matches_among_the_candidates(client, mon
     heading = parse(client.get("/", {"q": "Iran"})).xpath("//h2[@id='results-heading']")[0]
     assert "2 stories about" in text(heading) and "3 more mentioning it" in text(heading)
 
-    monkeypatch.setattr(article_selectors, "TEXT_CANDIDATES", 2)
+    monkeypatch.setattr(textsearch, "TEXT_CANDIDATES", 2)
     page = parse(client.get("/", {"q": "Iran"}))
     heading = page.xpath("//h2[@id='results-heading']")[0]
     assert "2 stories about" in text(heading) and "2+ more mentioning it" in text(heading)

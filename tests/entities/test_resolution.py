@@ -7,10 +7,11 @@ from django.conf import settings
 
 from articles.models import Article
 from articles.services import article_ingest
-from entities import services
+from entities import extraction as services
+from entities.extraction import articles_extract
 from entities.models import Alias, BlockedName, Entity, Mention
 from entities.resolution import RawSpan, resolve_story
-from entities.services import alias_apply, articles_extract
+from entities.services import alias_apply
 from tests.entities.conftest import (
     BARE_TRUMP,
     DONALD_TRUMP,

@@ -17,7 +17,7 @@ _ABOUT_ITEM = re.compile(
     r'<span class="stars stars-(\d)"[^>]*>(★+)</span>\s*</li>'
 )
 
-EXTRACT = r"articles\.tasks\.extract_articles"
+EXTRACT = r"entities\.extract_articles"
 EXTRACT_DONE = EXTRACT + r"\[[^\]]+\] succeeded"
 RESCORE_DONE = r"entities\.tasks\.rescore\[[^\]]+\] succeeded"
 

@@ -11,9 +11,9 @@ from django.db.models import Count
 from django.test import override_settings
 
 from articles.services import article_ingest, articles_enqueue_extraction
-from articles.tasks import extract_articles
 from entities.models import Entity, Mention
 from entities.normalize import name_key
+from entities.tasks import extract_articles
 from tests.integration.helpers import EXTRACT_DONE, log_lines_after, wait_extracted
 from tests.integration.processes import wait_for
 from tests.integration.stories import RACE_SHARED, race_story

@@ -14,9 +14,10 @@ from django.urls import reverse
 
 from articles.models import Article
 from articles.services import article_ingest
-from articles.tasks import extract_articles, sweep_pending_articles
+from articles.tasks import sweep_pending_articles
 from entities.models import Entity, Mention
 from entities.normalize import name_key
+from entities.tasks import extract_articles
 from tests.integration.helpers import (
     EXTRACT,
     EXTRACT_DONE,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.cache import caches
 
-from newsgraph import pagecache
+from newsgraph.infra import pagecache
 
 
 def test_a_bump_makes_entries_stale():

@@ -10,9 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from articles import services
-from entities.scoring import rescore_all
-from entities.services import articles_extract
+from articles import extraction, feeds, services
+from articles.models import Article
 
 
 class Command(BaseCommand):
@@ -134,7 +133,7 @@ class Command(BaseCommand):
 
     def _ingest_feed(self, url: str, report) -> None:
         try:
-            result = services.feed_ingest(url=url, enqueue=False)
+            result = feeds.feed_ingest(url=url, enqueue=False)
         except services.IngestError as exc:
             report.failed.append((url, str(exc)))
             return
@@ -168,11 +167,13 @@ class Command(BaseCommand):
         ) as bar:
             for start in range(0, len(ids), size):
                 batch = ids[start : start + size]
-                result = articles_extract(article_ids=batch, rescore=False)
-                extracted += len(result.extracted)
-                mentions += result.mentions
-                for article_id, reason in result.failed.items():
-                    self.stderr.write(f"article {article_id}: extraction failed: {reason}")
+                result = extraction.extract_here(article_ids=batch)
+                extracted += result["extracted"]
+                mentions += result.get("mentions", 0)
+                if result["failed"]:
+                    failed = Article.objects.filter(id__in=batch, status=Article.Status.FAILED)
+                    for article_id, reason in failed.values_list("id", "error"):
+                        self.stderr.write(f"article {article_id}: extraction failed: {reason}")
                 bar.update(len(batch))
-        rescore_all()
+        extraction.rescore_here()
         return extracted, mentions

@@ -1,3 +1,5 @@
+"""The search box and the entity page's list controls: GET parameters, validated."""
+
 from django import forms
 
 from articles.models import Source
@@ -46,7 +48,3 @@ class EntityStoriesForm(forms.Form):
         required=False, choices=[("stars", "Most about it"), ("date", "Newest")]
     )
     about = forms.ChoiceField(required=False, choices=[("name", "A–Z"), ("stars", "Stars")])
-
-
-class AddByURLForm(forms.Form):
-    url = forms.URLField(max_length=2000, assume_scheme="https")

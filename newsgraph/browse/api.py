@@ -17,10 +17,14 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, NinjaAPI, Path, Schema, Status
 
-from articles import selectors as article_selectors
 from articles.models import Article, Source
 from entities import selectors as entity_selectors
 from entities.models import Entity, EntityType
+from newsgraph.browse import pages
+from newsgraph.browse.about import AboutEntry
+from newsgraph.browse.filters import SearchFilters
+from newsgraph.browse.search import search as search_stories
+from newsgraph.browse.suggestions import entity_summary, suggestions
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value: larger ids cannot exist
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -162,20 +166,16 @@ def _clean(text: str) -> str:
     return _CONTROL.sub(" ", text or "")
 
 
-def _entity_ref(entity: Entity | article_selectors.AboutEntry) -> dict:
+def _entity_ref(entity: Entity | AboutEntry) -> dict:
     """An Entity, or an about-list entry's entity (same attribute names)."""
     return {
-        "name": entity.name,
+        **entity_summary(entity),
         "slug": entity.slug,
-        "type": entity.type,
-        "type_label": EntityType(entity.type).label,
-        "stories": entity.story_count,
-        "url": reverse("entities:detail", args=[entity.slug]),
         "api_url": reverse("api:entity_detail", kwargs={"slug": entity.slug}),
     }
 
 
-def _about(entry: article_selectors.AboutEntry) -> dict:
+def _about(entry: AboutEntry) -> dict:
     return {
         "entity": _entity_ref(entry),
         "stars": entry.stars,
@@ -248,13 +248,13 @@ def search(
         source_obj = Source.objects.filter(pk=source).first()
         if source_obj is None:
             return Status(422, {"detail": f"No source with id {source}."})
-    filters = article_selectors.SearchFilters(
+    filters = SearchFilters(
         date_from=date_from,
         date_to=date_to,
         source=source_obj,
         entity_type=type.value if type else "",
     )
-    results = article_selectors.search(q=_clean(q), filters=filters, page=page, about_order=about)
+    results = search_stories(q=_clean(q), filters=filters, page=page, about_order=about)
     entity = results.entity
     return Status(
         200,
@@ -294,9 +294,7 @@ def entity_detail(
     if entity is None:
         return Status(404, {"detail": "No such entity."})
     span = entity_selectors.entity_span(entity)
-    stories = article_selectors.entity_stories(
-        entity=entity, order=order, page=page, about_order=about
-    )
+    stories = pages.entity_stories(entity=entity, order=order, page=page, about_order=about)
     profile = entity_selectors.entity_profile(entity)
     return Status(
         200,
@@ -327,7 +325,7 @@ def entity_detail(
 )
 def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MAX_ID)]):
     try:
-        article = Article.objects.with_about_list().get(pk=story_id)
+        article = pages.stories_with_about_list().get(pk=story_id)
     except Article.DoesNotExist:
         return Status(404, {"detail": "No such story."})
     mentions = sorted(article.about, key=lambda m: (-m.stars, -m.score, m.entity.name))
@@ -345,7 +343,7 @@ def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MA
             "status": article.status,
             "mentions": [
                 {
-                    **_about(article_selectors.AboutEntry.of(m)),
+                    **_about(AboutEntry.of(m)),
                     "count": m.count,
                     "spans": [list(s) for s in m.spans],
                 }
@@ -367,4 +365,4 @@ def suggest(
 ):
     """Entities whose name or alias starts with the text (or has a word that
     does), most stories first."""
-    return {"results": [_entity_ref(e) for e in article_selectors.suggest_entities(_clean(q))]}
+    return {"results": suggestions(_clean(q), row=_entity_ref)}

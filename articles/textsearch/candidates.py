@@ -1,0 +1,63 @@
+"""How many text matches a result list holds, from one bounded query."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+from django.db import connection
+
+from articles import textsearch
+from articles.textsearch import SEARCH_COUNTS_CACHE_SECONDS, Condition
+from newsgraph.infra import pagecache
+
+
+def candidate_counts(
+    id_column: str, matches: str, params: list, exclude: Condition | None
+) -> tuple[Callable[[], int], Callable[[], bool]]:
+    """(count, more) for a text result list: how many of the TEXT_CANDIDATES
+    newest matches are listed (not excluded), and whether there are matches
+    beyond them. Reads at most TEXT_CANDIDATES + 1 matches, however many
+    there are."""
+    keep, keep_params = "1", []
+    if exclude is not None:
+        # A scalar subquery, probed per candidate through an index: as EXISTS,
+        # PostgreSQL hashes all the excluded stories first (30,000 for an
+        # entity like "Iran": +4 ms).
+        keep = f"CASE WHEN ({exclude.sql.format(story_id='a.id')}) IS NULL THEN 1 ELSE 0 END"
+        keep_params = list(exclude.params)
+    sql = (
+        "SELECT COUNT(*), SUM(c.keep), MIN(c.id), MIN(CASE WHEN c.keep = 1 THEN c.id END)"
+        f" FROM (SELECT {id_column} AS id, {keep} AS keep"
+        + matches
+        + f" ORDER BY {id_column} DESC LIMIT %s) c"
+    )
+    sql_params = [*keep_params, *params, textsearch.TEXT_CANDIDATES + 1]
+    cached: list[tuple[int, bool]] = []
+
+    def query() -> tuple[int, bool]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, sql_params)
+            n, kept, lowest, lowest_kept = cursor.fetchone()
+        more, kept = n > textsearch.TEXT_CANDIDATES, kept or 0
+        if more and lowest_kept is not None and lowest_kept == lowest:
+            kept -= 1  # the extra row read to see whether there are more
+        return kept, more
+
+    def counts() -> tuple[int, bool]:
+        if not cached:
+            # Shared between requests (a popular query costs 10–15 ms on
+            # PostgreSQL at 100,000 stories) until a story is added, edited,
+            # extracted or curated (pagecache.CORPUS).
+            digest = hashlib.sha256(repr((sql, sql_params)).encode()).hexdigest()
+            cached.append(
+                pagecache.cached(
+                    pagecache.CORPUS,
+                    f"search-counts:{digest}",
+                    query,
+                    timeout=SEARCH_COUNTS_CACHE_SECONDS,
+                )
+            )
+        return cached[0]
+
+    return (lambda: counts()[0]), (lambda: counts()[1])

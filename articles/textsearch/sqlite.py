@@ -1,0 +1,72 @@
+"""Text search on SQLite: the FTS5 table articles_article_fts (external
+content, kept in sync by triggers: articles/migrations/0002_search_index.py).
+
+User words are always quoted FTS5 strings, never MATCH syntax (SPEC §9).
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+from articles import textsearch
+from articles.textsearch import (
+    MARK_CLOSE,
+    MARK_OPEN,
+    MAX_QUERY_TOKENS,
+    TOKEN,
+    Condition,
+)
+from articles.textsearch.candidates import candidate_counts
+from newsgraph.infra.ranked_ids import RankedIds
+
+
+def fts_match(q: str) -> str:
+    """User words as quoted FTS5 strings: never MATCH syntax (SPEC §9)."""
+    tokens = TOKEN.findall(q)[:MAX_QUERY_TOKENS]
+    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+
+def ranked_story_ids(
+    q: str, *, where: Condition | None = None, exclude: Condition | None = None
+) -> RankedIds:
+    match = fts_match(q)
+    if not match:
+        return RankedIds.empty()
+    where_sql, params = (f" AND {where.sql}", list(where.params)) if where else ("", [])
+    matches = (
+        " FROM articles_article_fts f JOIN articles_article a ON a.id = f.rowid"
+        " WHERE articles_article_fts MATCH %s" + where_sql
+    )
+    # The candidates: the TEXT_CANDIDATES newest matches by story id, which
+    # FTS5 reads in rowid order without looking at the others.
+    base = (
+        matches + " AND f.rowid >= (SELECT MIN(rowid) FROM (SELECT f.rowid" + matches
+    ) + " ORDER BY f.rowid DESC LIMIT %s))"
+    base_params = [match, *params, match, *params, textsearch.TEXT_CANDIDATES]
+    if exclude is not None:
+        base += f" AND NOT EXISTS ({exclude.sql.format(story_id='a.id')})"
+        base_params += exclude.params
+
+    count, more = candidate_counts("f.rowid", matches, [match, *params], exclude)
+
+    def window(offset: int, limit: int):
+        sql = (
+            "SELECT a.id, snippet(articles_article_fts, 1, %s, %s, '…', 32)"
+            + base
+            + " ORDER BY bm25(articles_article_fts, 10.0, 1.0), a.published_at DESC, a.id DESC"
+            " LIMIT %s OFFSET %s"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, *base_params, limit, offset])
+            return cursor.fetchall()
+
+    return RankedIds(count, window, more)
+
+
+def phrase_ids(tokens: list[str]) -> list[int]:
+    phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT rowid FROM articles_article_fts WHERE articles_article_fts MATCH %s", [phrase]
+        )
+        return [row[0] for row in cursor.fetchall()]

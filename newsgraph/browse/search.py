@@ -1,0 +1,123 @@
+"""The search page's results (SPEC §1): the latest stories, an entity's
+stories followed by the other stories containing its name, or a plain text
+search; with the entity card, "Did you mean" and trending entities.
+
+Entity queries are answered from the mentions table (newsgraph/browse/ranking.py),
+so their cost does not grow with the number of text matches; text queries go
+through the stories' text search seam (articles/textsearch/).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db import DatabaseError
+
+from articles.models import Article
+from articles.textsearch import Condition, ranked_story_ids
+from entities.models import Entity, Mention
+from entities.selectors import trending_entities
+from newsgraph.browse.about import hydrate
+from newsgraph.browse.filters import SearchFilters
+from newsgraph.browse.query import clean_query, entity_for_query
+from newsgraph.browse.ranking import entity_story_ids
+from newsgraph.browse.suggestions import nearest_entities
+from newsgraph.infra.ranked_ids import ChainedIds, RankedIds
+
+
+@dataclass
+class SearchResults:
+    query: str
+    mode: str  # "latest", "entity" or "text"
+    page: Page
+    entity: Entity | None = None
+    did_you_mean: list[Entity] = field(default_factory=list)
+    trending: list[Entity] = field(default_factory=list)
+    error: str = ""
+    # Entity mode: how many of the results are the entity's own stories (the
+    # rest only contain the words).
+    about_total: int | None = None
+    # More stories contain the words than the TEXT_CANDIDATES that are ranked.
+    more: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.page.paginator.count
+
+    @property
+    def text_only_total(self) -> int:
+        return self.total - self.about_total if self.about_total is not None else 0
+
+    @property
+    def total_label(self) -> str:
+        return f"{self.total:,}+" if self.more else str(self.total)
+
+    @property
+    def text_only_label(self) -> str:
+        n = self.text_only_total
+        return f"{n:,}+" if self.more else str(n)
+
+
+def search(
+    *,
+    q: str,
+    filters: SearchFilters | None = None,
+    page: int | str = 1,
+    about_order: str = "name",
+) -> SearchResults:
+    filters = filters or SearchFilters()
+    q = clean_query(q)
+    entity = entity_for_query(q)
+    error = ""
+    if not q:
+        mode = "latest"
+        ids = _latest_ids(filters)
+    elif entity:
+        # The stories about the entity, by its stars and score in each; then
+        # the stories that only contain the words, by relevance and recency.
+        mode = "entity"
+        about_ids = entity_story_ids(entity, filters, order="stars")
+        ids = ChainedIds(about_ids, _text_ids(q, filters, exclude_entity=entity))
+    else:
+        mode = "text"
+        ids = _text_ids(q, filters)
+    paginator = Paginator(ids, settings.SEARCH_PAGE_SIZE)
+    try:
+        result_page = paginator.get_page(page)
+    except DatabaseError:
+        # A query the search engine refuses is an empty result, not a 500.
+        error = "That search could not be run; try simpler words."
+        result_page = Paginator([], settings.SEARCH_PAGE_SIZE).get_page(1)
+    hydrate(result_page, entity=entity, about_order=about_order)
+    results = SearchResults(query=q, mode=mode, page=result_page, entity=entity, error=error)
+    if mode == "entity" and not error:
+        results.about_total = about_ids.count()  # cached by the paginator's count
+    if mode in ("entity", "text") and not error:
+        results.more = ids.more()
+    if mode == "latest" and not filters.active:
+        results.trending = trending_entities()
+    # A near-miss name finds little: a query matching pages of stories was
+    # understood, and comparing it with every entity name costs tens of ms.
+    if q and not entity and results.total < settings.SEARCH_PAGE_SIZE:
+        results.did_you_mean = nearest_entities(q)
+    return results
+
+
+def _latest_ids(filters: SearchFilters) -> RankedIds:
+    qs = Article.objects.filter(filters.article_q()).newest_first().values_list("id", flat=True)
+    return RankedIds.of_values(qs)
+
+
+def _text_ids(q: str, filters: SearchFilters, *, exclude_entity: Entity | None = None) -> RankedIds:
+    """Stories whose title or text contains the words, best match first;
+    without the stories that mention `exclude_entity`."""
+    exclude = None
+    if exclude_entity is not None:
+        exclude = Condition(
+            f"SELECT 1 FROM {Mention._meta.db_table} m"
+            " WHERE m.article_id = {story_id} AND m.entity_id = %s LIMIT 1",
+            [exclude_entity.id],
+        )
+    return ranked_story_ids(q, where=filters.story_condition(), exclude=exclude)

@@ -1,0 +1,101 @@
+"""The pages that combine stories and entities: search, story, entity, suggestions.
+
+Thin views: they validate GET parameters and call the page's selector.
+"""
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from articles.models import Article
+from entities import selectors as entity_selectors
+from entities.models import Entity
+from newsgraph.browse import pages
+from newsgraph.browse.charts import weekly_chart
+from newsgraph.browse.filters import SearchFilters
+from newsgraph.browse.forms import EntityStoriesForm, SearchForm
+from newsgraph.browse.search import search as search_stories
+from newsgraph.browse.suggestions import suggestions
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET)
+    params = form.search_params()
+    q, about = params.pop("q"), params.pop("about")
+    filters = SearchFilters(**params)
+    results = search_stories(
+        q=q, filters=filters, page=request.GET.get("page", 1), about_order=about
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    toggle = query.copy()
+    toggle.pop("about", None)
+    return render(
+        request,
+        "articles/search.html",
+        {
+            "form": form,
+            "results": results,
+            "search_query": results.query,
+            "page_obj": results.page,
+            "about_order": about,
+            "querystring": query.urlencode(),
+            "about_querystring": toggle.urlencode(),
+            "filters_open": filters.active,
+        },
+    )
+
+
+@require_GET
+def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
+    try:
+        article = pages.article_detail(article_id=article_id)
+    except Article.DoesNotExist:
+        raise Http404("No such story.") from None
+    return render(request, "articles/detail.html", {"article": article})
+
+
+@require_GET
+def suggest(request: HttpRequest) -> JsonResponse:
+    q = (request.GET.get("q") or "")[:100]
+    return JsonResponse({"results": suggestions(q)})
+
+
+@require_GET
+def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    entity = get_object_or_404(Entity.objects.visible().prefetch_related("aliases"), slug=slug)
+    form = EntityStoriesForm(request.GET)
+    order, about = "stars", "name"
+    if form.is_valid():
+        order = form.cleaned_data["order"] or "stars"
+        about = form.cleaned_data["about"] or "name"
+    page = pages.entity_stories(
+        entity=entity, order=order, page=request.GET.get("page", 1), about_order=about
+    )
+    profile = entity_selectors.entity_profile(entity)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "entities/detail.html",
+        {
+            "entity": entity,
+            # Maintained by rescoring, like the story count on the search page's
+            # entity card: no recount of the entity's mentions per request.
+            "span": entity_selectors.EntitySpan(
+                stories=entity.story_count,
+                first_seen=entity.first_seen,
+                last_seen=entity.last_seen,
+            ),
+            "chart": weekly_chart(
+                profile.weeks, title=f"Stories per week mentioning {entity.name}"
+            ),
+            "weeks": profile.weeks,
+            "related": profile.related,
+            "page_obj": page,
+            "order": order,
+            "about_order": about,
+            "querystring": query.urlencode(),
+        },
+    )
