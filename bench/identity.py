@@ -1,0 +1,185 @@
+"""Benchmark: one entity per real thing (issue #11, SPEC §10), on the gold set.
+
+Ingests the identity gold stories (tests/data/identity/, written for the
+project, every person, organisation, place and group labelled with its true
+identity) into a fresh database through the real pipeline (ingest, NER,
+resolution in the story and across the corpus, rescoring), then matches each
+gold mention to the stored mention whose span overlaps it most, and prints:
+
+* B³ precision, recall and F1 over the gold mentions, for the system's
+  entities and for plain lower-cased string identity (each found mention
+  clustered by its own text, lower-cased) on the same found mentions; a gold
+  mention that no stored mention overlaps is a cluster of its own in both;
+* found: the share of gold mentions some stored mention overlaps (recall of
+  the extraction itself, issue #13);
+* real entities named in ≥ 2 stories that end up as one entity; (story, real
+  entity) pairs split over ≥ 2 about-list entries;
+* junk: stored entity names holding digits (scores, figures, phone numbers),
+  and names in capitals (all upper case, with a word of 5+ letters:
+  "LONDON", not "NATO").
+
+    python -m bench.identity
+    python -m bench.identity --db postgres
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import time
+from collections import Counter, defaultdict
+
+from bench.common import database, parser, versions
+
+
+def b_cubed(gold: list[str], system: list[str]) -> tuple[float, float, float]:
+    """B³ over items: gold[i] and system[i] are item i's cluster labels."""
+    n = len(gold)
+    if not n:
+        return 0.0, 0.0, 0.0
+    gold_sets: dict[str, set[int]] = defaultdict(set)
+    system_sets: dict[str, set[int]] = defaultdict(set)
+    for i, (g, s) in enumerate(zip(gold, system, strict=True)):
+        gold_sets[g].add(i)
+        system_sets[s].add(i)
+    precision = recall = 0.0
+    for i in range(n):
+        g, s = gold_sets[gold[i]], system_sets[system[i]]
+        both = len(g & s)
+        precision += both / len(s)
+        recall += both / len(g)
+    precision, recall = precision / n, recall / n
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+CAPITALS = re.compile(r"[A-Z]{5,}")
+
+
+def is_shouted(name: str) -> bool:
+    return name.isupper() and bool(CAPITALS.search(name))
+
+
+def run_pipeline(stories) -> float:
+    from django.conf import settings
+
+    from articles.services import record_ingest
+    from entities.extraction import articles_extract
+    from entities.scoring import rescore_all
+
+    started = time.perf_counter()
+    ids = [record_ingest(record=s.record, enqueue=False).article.id for s in stories]
+    size = settings.EXTRACTION_BATCH_SIZE
+    for i in range(0, len(ids), size):
+        articles_extract(article_ids=ids[i : i + size], rescore=False)
+    settle_corpus()
+    rescore_all()
+    for story, article_id in zip(stories, ids, strict=True):
+        story.article_id = article_id
+    return time.perf_counter() - started
+
+
+def settle_corpus() -> None:
+    """What the background does after a burst of stories (corpus-level
+    re-resolution), run here and now; absent before #11."""
+    try:
+        from entities.corpus import corpus_settle
+    except ImportError:
+        return
+    corpus_settle()
+
+
+def measure(stories) -> dict:
+    from entities.models import Entity, Mention
+
+    mentions = defaultdict(list)  # article id -> [(start, end, entity id)]
+    for article_id, entity_id, spans in Mention.objects.visible().values_list(
+        "article_id", "entity_id", "spans"
+    ):
+        for start, end in spans:
+            mentions[article_id].append((start, end, entity_id))
+
+    gold, system, strings = [], [], []
+    found = 0
+    entries_per_pair: dict[tuple[int, str], set[int]] = defaultdict(set)
+    for story in stories:
+        full = story.record["title"] + "\n\n" + story.record["text"]
+        for n, m in enumerate(story.mentions):
+            best, overlap = None, 0
+            for start, end, entity_id in mentions[story.article_id]:
+                shared = min(end, m.end) - max(start, m.start)
+                if shared > overlap:
+                    best, overlap = (start, end, entity_id), shared
+            gold.append(m.identity)
+            if best is None:
+                system.append(f"missed:{story.id}:{n}")
+                strings.append(f"missed:{story.id}:{n}")
+                continue
+            found += 1
+            system.append(f"entity:{best[2]}")
+            strings.append("string:" + full[best[0] : best[1]].lower())
+            entries_per_pair[(story.article_id, m.identity)].add(best[2])
+
+    stories_of: dict[str, set[int]] = defaultdict(set)
+    entities_of: dict[str, set[int]] = defaultdict(set)
+    for (article_id, identity), entity_ids in entries_per_pair.items():
+        stories_of[identity].add(article_id)
+        entities_of[identity].update(entity_ids)
+    gold_stories: dict[str, set[str]] = defaultdict(set)
+    for story in stories:
+        for m in story.mentions:
+            gold_stories[m.identity].add(story.id)
+    multi = [i for i, s in gold_stories.items() if len(s) >= 2]
+    names = list(Entity.objects.visible().filter(story_count__gt=0).values_list("name", flat=True))
+    return {
+        "system": b_cubed(gold, system),
+        "strings": b_cubed(gold, strings),
+        "mentions": len(gold),
+        "found": found,
+        "multi": len(multi),
+        "multi_one": sum(1 for i in multi if len(entities_of[i]) == 1),
+        "split_pairs": sum(1 for ids in entries_per_pair.values() if len(ids) >= 2),
+        "entities": len(names),
+        "digits": sorted(n for n in names if any(ch.isdigit() for ch in n)),
+        "shouted": sorted(n for n in names if is_shouted(n)),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--show", type=int, default=12, help="junk names to list")
+    args = p.parse_args(argv)
+    with database(args.db):
+        from bench.gold import load_identity_gold
+
+        stories = load_identity_gold()
+        seconds = run_pipeline(stories)
+        r = measure(stories)
+    sp, sr, sf = r["system"]
+    bp, br, bf = r["strings"]
+    print(
+        f"identity gold: {len(stories)} stories, {r['mentions']:,} gold mentions; "
+        + versions("postgres" if args.db == "postgres" else "sqlite")
+    )
+    print(f"pipeline (ingest, NER, resolution, rescoring): {seconds:.1f}s\n")
+    print("| B³ over gold mentions | newsgraph | lower-cased strings |")
+    print("|---|---|---|")
+    print(f"| precision | {sp:.3f} | {bp:.3f} |")
+    print(f"| recall | {sr:.3f} | {br:.3f} |")
+    print(f"| F1 | {sf:.3f} | {bf:.3f} |")
+    print()
+    print(f"gold mentions found (a stored mention overlaps): {r['found'] / r['mentions']:.1%}")
+    print(
+        f"real entities in ≥ 2 stories that are one entity: {r['multi_one']} of {r['multi']}"
+    )
+    print(f"(story, real entity) pairs split over ≥ 2 about-list entries: {r['split_pairs']}")
+    print(f"entity names with digits: {len(r['digits'])} of {r['entities']}")
+    print(f"entity names in capitals: {len(r['shouted'])}")
+    if args.show:
+        print("  digits: " + "; ".join(r["digits"][: args.show]))
+        print("  capitals: " + "; ".join(r["shouted"][: args.show]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
