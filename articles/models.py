@@ -49,9 +49,23 @@ class Article(models.Model):
     source = models.ForeignKey(
         Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="articles"
     )
-    # Stories without a date are dated by their ingestion, so every list can
-    # order by one indexed, non-null column.
+
+    class DateSource(models.TextChoices):
+        GIVEN = "given", "Given with the story"
+        PAGE = "page", "Read from the page"
+        FEED = "feed", "From the feed entry"
+        INGESTED = "ingested", "None found: dated when ingested"
+        FUTURE = "future", "In the future: dated when ingested"
+
+    # Stories without a (trustworthy) date are dated by their ingestion, so
+    # every list can order by one indexed, non-null column; date_source says
+    # where the date came from, for editors and the API.
     published_at = models.DateTimeField(default=timezone.now)
+    date_source = models.CharField(
+        max_length=10, choices=DateSource.choices, default=DateSource.GIVEN
+    )
+    # ISO 639-1 code of the story's language, "" when not detected.
+    language = models.CharField(max_length=12, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)

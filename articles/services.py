@@ -145,6 +145,9 @@ def article_ingest(
                 title=title,
                 text=text,
                 published_at=published or timezone.now(),
+                date_source=(
+                    Article.DateSource.GIVEN if published else Article.DateSource.INGESTED
+                ),
                 source=_source_for(source),
             )
     except IntegrityError:  # a concurrent submission of the same story won

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from bench.common import database, parser, versions
 
@@ -169,9 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| F1 | {sf:.3f} | {bf:.3f} |")
     print()
     print(f"gold mentions found (a stored mention overlaps): {r['found'] / r['mentions']:.1%}")
-    print(
-        f"real entities in ≥ 2 stories that are one entity: {r['multi_one']} of {r['multi']}"
-    )
+    print(f"real entities in ≥ 2 stories that are one entity: {r['multi_one']} of {r['multi']}")
     print(f"(story, real entity) pairs split over ≥ 2 about-list entries: {r['split_pairs']}")
     print(f"entity names with digits: {len(r['digits'])} of {r['entities']}")
     print(f"entity names in capitals: {len(r['shouted'])}")
