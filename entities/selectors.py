@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+from django.db import connection, connections, router
 from django.db.models import Count, Max, Min
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -119,8 +119,9 @@ def _week_rows(entity: Entity):
             )
             return [(date.fromisoformat(week), n) for week, n in cursor.fetchall() if week]
     if connection.vendor == "postgresql":
-        # Dates straight from the database (no per-row conversion in Python).
-        with connection.cursor() as cursor:
+        # Dates straight from the database (no per-row conversion in Python);
+        # from the replica the page reads from, if any.
+        with connections[router.db_for_read(Mention)].cursor() as cursor:
             cursor.execute(
                 "SELECT date_trunc('week', published_at AT TIME ZONE %s)::date, COUNT(*)"
                 f" FROM {Mention._meta.db_table}"
@@ -190,7 +191,7 @@ def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     # entities (~1,300 groups instead of ~15,000 mention rows).
     sample_sql, sample_params = sample.values("article_id").query.sql_with_params()
     mention, entity_table = Mention._meta.db_table, Entity._meta.db_table
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(Mention)].cursor() as cursor:
         cursor.execute(
             f"SELECT g.entity_id, g.together, e.story_count FROM"
             f" (SELECT m.entity_id, COUNT(*) AS together FROM {mention} m"

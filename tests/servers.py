@@ -63,82 +63,155 @@ def _as_postgres_user() -> tuple[list[str], int | None, int | None]:
     return ["runuser", "-u", "postgres", "--"], user.pw_uid, user.pw_gid
 
 
-@contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yield a DATABASE_URL for a throw-away PostgreSQL cluster."""
-    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
-    prefix, uid, gid = _as_postgres_user()
-    root = Path(tempfile.mkdtemp(prefix="newsgraph-pg-"))
-    if uid is not None:
-        os.chown(root, uid, gid)
-    data, port = root / "data", free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE, "check": True}
-    try:
-        subprocess.run(
-            [
-                *prefix,
-                initdb,
-                "-D",
-                str(data),
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--locale=C.UTF-8",
-            ],
-            **quiet,
-        )
+def _pg_settings_from_env() -> list[str]:
+    """Extra server settings for a bench cluster, e.g.
+    NEWSGRAPH_PG_SETTINGS="shared_buffers=1GB max_wal_size=8GB"."""
+    return os.environ.get("NEWSGRAPH_PG_SETTINGS", "").split()
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster in a temporary folder, on a free port.
+
+    `start()` runs initdb (for a new folder) and the server; `stop()` and
+    `start()` again keep the data. `postgres_replica()` makes a streaming
+    standby of a running cluster.
+    """
+
+    def __init__(self, *, settings: list[str] | None = None) -> None:
+        self.prefix, self.uid, self.gid = _as_postgres_user()
+        self.root = Path(tempfile.mkdtemp(prefix="newsgraph-pg-"))
+        if self.uid is not None:
+            os.chown(self.root, self.uid, self.gid)
+        self.data = self.root / "data"
+        self.port = free_port()
+        self.settings = [*(settings or []), *_pg_settings_from_env()]
+
+    def url(self, database: str = "newsgraph") -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, command: list[str]) -> None:
+        subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=True)
+
+    def _options(self) -> str:
         # Durability off (a throw-away cluster); random_page_cost as in
         # docker-compose.yml (data in memory or on SSD), so the bench plans
         # queries as production does.
         options = (
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100 "
             "-c random_page_cost=1.1"
         )
-        subprocess.run(
-            [
-                *prefix,
-                pg_ctl,
-                "-D",
-                str(data),
-                "-o",
-                options,
-                "-l",
-                str(root / "log"),
-                "-w",
-                "start",
-            ],
-            **quiet,
+        return " ".join([options, *(f"-c {setting}" for setting in self.settings)])
+
+    def start(self) -> None:
+        """Start the server (initdb first if the folder is new)."""
+        try:
+            if not self.data.exists():
+                self._run(
+                    [
+                        *self.prefix,
+                        _pg_bin("initdb"),
+                        "-D",
+                        str(self.data),
+                        "-U",
+                        "postgres",
+                        "--auth=trust",
+                        "-E",
+                        "UTF8",
+                        "--no-sync",
+                        "--locale=C.UTF-8",
+                    ]
+                )
+            self._run(
+                [
+                    *self.prefix,
+                    _pg_bin("pg_ctl"),
+                    "-D",
+                    str(self.data),
+                    "-o",
+                    self._options(),
+                    "-l",
+                    str(self.root / "log"),
+                    "-w",
+                    "start",
+                ]
+            )
+        except subprocess.CalledProcessError as exc:
+            raise ServerUnavailable(
+                f"PostgreSQL did not start: {exc.stderr.decode()[-500:]}"
+            ) from None
+
+    def create_database(self, name: str = "newsgraph") -> None:
+        self._run(
+            [_pg_bin("createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name]
         )
+
+    def stop(self, mode: str = "immediate") -> None:
         subprocess.run(
-            [
-                _pg_bin("createdb"),
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-U",
-                "postgres",
-                "newsgraph",
-            ],
-            **quiet,
-        )
-    except subprocess.CalledProcessError as exc:
-        shutil.rmtree(root, ignore_errors=True)
-        raise ServerUnavailable(f"PostgreSQL did not start: {exc.stderr.decode()[-500:]}") from None
-    try:
-        yield f"postgres://postgres@127.0.0.1:{port}/newsgraph"
-    finally:
-        subprocess.run(
-            [*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "-w", "stop"],
+            [*self.prefix, _pg_bin("pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             check=False,
         )
-        shutil.rmtree(root, ignore_errors=True)
+
+    def cleanup(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def postgres_replica(primary_port: int) -> PostgresCluster:
+    """A hot standby streaming from the local cluster on `primary_port`
+    (pg_basebackup -R), started and ready for reads on its own free port."""
+    # hot_standby_feedback: the primary's vacuum keeps the rows a page on the
+    # standby is reading, instead of the standby cancelling its query.
+    standby = PostgresCluster(settings=["hot_standby=on", "hot_standby_feedback=on"])
+    try:
+        standby._run(
+            [
+                *standby.prefix,
+                _pg_bin("pg_basebackup"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(primary_port),
+                "-U",
+                "postgres",
+                "-D",
+                str(standby.data),
+                "-R",  # standby.signal + primary_conninfo: a streaming replica
+                "-X",
+                "stream",
+                "--no-sync",
+                "--checkpoint=fast",
+            ]
+        )
+    except subprocess.CalledProcessError as exc:
+        standby.cleanup()
+        raise ServerUnavailable(f"pg_basebackup failed: {exc.stderr.decode()[-500:]}") from None
+    try:
+        standby.start()
+    except ServerUnavailable:
+        standby.cleanup()
+        raise
+    return standby
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yield a DATABASE_URL for a throw-away PostgreSQL cluster."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        cluster.create_database()
+    except (ServerUnavailable, subprocess.CalledProcessError) as exc:
+        cluster.cleanup()
+        if isinstance(exc, subprocess.CalledProcessError):
+            raise ServerUnavailable(f"createdb failed: {exc.stderr.decode()[-500:]}") from None
+        raise
+    try:
+        yield cluster.url()
+    finally:
+        cluster.cleanup()
 
 
 class RedisServer:

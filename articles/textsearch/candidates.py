@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from django.db import connection
+from django.db import connections, router
 
 from articles import textsearch
+from articles.models import Article
 from articles.textsearch import SEARCH_COUNTS_CACHE_SECONDS, Condition
 from newsgraph.infra import pagecache
 
@@ -36,7 +37,9 @@ def candidate_counts(
     cached: list[tuple[int, bool]] = []
 
     def query() -> tuple[int, bool]:
-        with connection.cursor() as cursor:
+        # Raw SQL is not routed: ask the router, as a queryset would (the
+        # page may read from a replica).
+        with connections[router.db_for_read(Article)].cursor() as cursor:
             cursor.execute(sql, sql_params)
             n, kept, lowest, lowest_kept = cursor.fetchone()
         more, kept = n > textsearch.TEXT_CANDIDATES, kept or 0

@@ -19,6 +19,8 @@ from typing import TypeVar
 
 from django.core.cache import caches
 
+from newsgraph.infra import replicas
+
 logger = logging.getLogger(__name__)
 
 # Weekly counts and related entities of the entity pages.
@@ -35,9 +37,16 @@ _UNREACHABLE = Exception
 
 
 def cached(name: str, key: str, compute: Callable[[], T], *, timeout: int) -> T:
-    """compute(), kept for `timeout` seconds under `key` in version `name`."""
+    """compute(), kept for `timeout` seconds under `key` in version `name`.
+
+    With read replicas a version also names the primary's WAL position at the
+    bump: a page reading from a replica that has not replayed that far yet
+    computes the value from older data and does not keep it.
+    """
     cache = caches["pages"]
     try:
+        # A version missing from the cache (never bumped, or evicted) names
+        # no position: it is not a write the replicas must have replayed.
         version = cache.get_or_set(f"version:{name}", time.time_ns, timeout=None)
         full_key = f"{name}:{version}:{key}"
         found = cache.get(full_key)
@@ -46,6 +55,9 @@ def cached(name: str, key: str, compute: Callable[[], T], *, timeout: int) -> T:
         return compute()
     if found is None:
         found = compute()
+        position = str(version).partition("@")[2]
+        if position and not replicas.replayed_past(position):
+            return found
         try:
             cache.set(full_key, found, timeout)
         except _UNREACHABLE:
@@ -53,14 +65,19 @@ def cached(name: str, key: str, compute: Callable[[], T], *, timeout: int) -> T:
     return found
 
 
+def _new_version() -> int | str:
+    # A new value, never a counter: a version the cache evicted and
+    # restarted from 0 could meet entries written under an old 0.
+    position = replicas.wal_position()
+    return f"{time.time_ns()}@{position}" if position else time.time_ns()
+
+
 def bump(*names: str) -> None:
     """Everything cached under these versions is stale."""
     cache = caches["pages"]
     for name in names:
         try:
-            # A new value, never a counter: a version the cache evicted and
-            # restarted from 0 could meet entries written under an old 0.
-            cache.set(f"version:{name}", time.time_ns(), timeout=None)
+            cache.set(f"version:{name}", _new_version(), timeout=None)
         except _UNREACHABLE:
             # Entries written before the outage expire on their own.
             logger.warning("page cache unreachable; %s not bumped", name, exc_info=True)

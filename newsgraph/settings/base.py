@@ -86,6 +86,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Read replicas (optional): streaming standbys of the PostgreSQL primary,
+# comma-separated. The pages and the API read from them; writes, the admin,
+# Celery workers and commands use the primary (newsgraph/infra/replicas.py).
+# Without the setting nothing below changes the embedded default.
+REPLICA_CONNECT_TIMEOUT = env.int("REPLICA_CONNECT_TIMEOUT", default=2)  # libpq's minimum
+REPLICA_RETRY_SECONDS = env.int("REPLICA_RETRY_SECONDS", default=15)
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=30)
+REPLICA_READ_NAMESPACES = ["articles", "entities", "api"]
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(env.list("DATABASE_REPLICA_URLS", default=[]), start=1):
+    _replica = environ.Env.db_url_config(_url)
+    _replica.setdefault("OPTIONS", {}).setdefault("connect_timeout", REPLICA_CONNECT_TIMEOUT)
+    _replica.setdefault("CONN_MAX_AGE", DATABASES["default"].get("CONN_MAX_AGE", 0))
+    _replica["ATOMIC_REQUESTS"] = False
+    DATABASES[f"replica{_number}"] = _replica
+    DATABASE_REPLICAS.append(f"replica{_number}")
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["newsgraph.infra.replicas.ReplicaRouter"]
+    # Last, so every other middleware's process_view runs first.
+    MIDDLEWARE = [*MIDDLEWARE, "newsgraph.infra.replicas.ReplicaReadsMiddleware"]
+
 CACHE_URL = env.str("CACHE_URL", default="")
 if CACHE_URL:
     CACHES = {"default": env.cache("CACHE_URL")}
