@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import connection, connections, router
-from django.db.models import Count, Max, Min
+from django.db.models import Count, DateTimeField, ExpressionWrapper, Max, Min, Subquery
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
@@ -87,7 +87,7 @@ def weekly_counts(entity: Entity, *, max_weeks: int = CHART_MAX_WEEKS) -> list[W
     """Stories per ISO week (Monday start), with empty weeks filled in, from the
     first week with a story to the last; at most `max_weeks`, newest kept."""
     counts: dict[date, int] = {}
-    for week, stories in _week_rows(entity):
+    for week, stories in _week_rows(entity, days=(max_weeks + 1) * 7):
         if week is None:
             continue
         monday = _monday(week)
@@ -104,18 +104,23 @@ def weekly_counts(entity: Entity, *, max_weeks: int = CHART_MAX_WEEKS) -> list[W
     return weeks
 
 
-def _week_rows(entity: Entity):
-    """(week, stories) rows from the entity's range of the date index."""
+def _week_rows(entity: Entity, *, days: int):
+    """(week, stories) rows of the entity's mentions in the `days` before its
+    newest one: a range of the date index (mention_entity_date_idx) as long
+    as the chart, not the whole history (300,000 mentions for an entity in
+    30 % of a million stories)."""
     tz = timezone.get_current_timezone()
+    mention = Mention._meta.db_table
+    newest = f"(SELECT MAX(n.published_at) FROM {mention} n WHERE n.entity_id = %s)"
     if connection.vendor == "sqlite" and timezone.get_current_timezone_name() == "UTC":
         # Native date arithmetic instead of Django's Python trunc function
         # called once per row: the Monday on or before each (UTC) date.
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT date(published_at, '-6 days', 'weekday 1') AS week, COUNT(*)"
-                f" FROM {Mention._meta.db_table}"
-                " WHERE entity_id = %s AND published_at IS NOT NULL GROUP BY week",
-                [entity.id],
+                f" FROM {mention} WHERE entity_id = %s"
+                f" AND published_at >= datetime({newest}, %s) GROUP BY week",
+                [entity.id, entity.id, f"-{days} days"],
             )
             return [(date.fromisoformat(week), n) for week, n in cursor.fetchall() if week]
     if connection.vendor == "postgresql":
@@ -124,13 +129,21 @@ def _week_rows(entity: Entity):
         with connections[router.db_for_read(Mention)].cursor() as cursor:
             cursor.execute(
                 "SELECT date_trunc('week', published_at AT TIME ZONE %s)::date, COUNT(*)"
-                f" FROM {Mention._meta.db_table}"
-                " WHERE entity_id = %s AND published_at IS NOT NULL GROUP BY 1",
-                [timezone.get_current_timezone_name(), entity.id],
+                f" FROM {mention} WHERE entity_id = %s"
+                f" AND published_at >= {newest} - make_interval(days => %s) GROUP BY 1",
+                [timezone.get_current_timezone_name(), entity.id, entity.id, days],
             )
             return cursor.fetchall()
+    newest_date = (
+        Mention.objects.filter(entity=entity).order_by("-published_at").values("published_at")[:1]
+    )
     return (
         Mention.objects.filter(entity=entity)
+        .filter(
+            published_at__gte=ExpressionWrapper(
+                Subquery(newest_date) - timedelta(days=days), output_field=DateTimeField()
+            )
+        )
         .annotate(week=TruncWeek("published_at", tzinfo=tz))
         .values("week")
         .annotate(stories=Count("*"))

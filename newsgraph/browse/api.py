@@ -98,7 +98,8 @@ class SearchOut(Schema):
     page_size: int
     total: int
     total_is_capped: bool = Field(
-        description="More stories contain the words than are ranked: `total` is a lower bound."
+        description="More stories match than are ranked or counted (words: the 1,000 newest"
+        " matches; the latest stories: 10,000): `total` is a lower bound."
     )
     entity: EntityRef | None
     aliases: list[str]

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 Row = tuple[int, str]  # (story id, snippet or "")
+# Lists longer than this are not counted row by row (RankedIds.of_values).
+COUNT_CAP = 10_000
 
 
 class RankedIds:
@@ -28,9 +30,38 @@ class RankedIds:
         return cls(lambda: 0, lambda offset, limit: [])
 
     @classmethod
-    def of_values(cls, ids) -> RankedIds:
-        """From a values_list("…id", flat=True) queryset, without snippets."""
-        return cls(ids.count, lambda offset, limit: [(i, "") for i in ids[offset : offset + limit]])
+    def of_values(
+        cls, ids, *, cap: int | None = None, beyond_cap: Callable[[], int] | None = None
+    ) -> RankedIds:
+        """From a values_list("…id", flat=True) queryset, without snippets.
+
+        With `cap`, counting reads at most cap + 1 rows, so its cost stops
+        growing with the list (a COUNT of 300,000 index entries is ~65 ms on
+        PostgreSQL, docs/BENCHMARKS.md). Beyond the cap the count is
+        `beyond_cap()`, a figure kept elsewhere (an entity's rescored story
+        count), or else cap + 1 with more() true ("10,000+").
+        """
+
+        def window(offset: int, limit: int) -> list[Row]:
+            return [(i, "") for i in ids[offset : offset + limit]]
+
+        if cap is None:
+            return cls(ids.count, window)
+        found: list[int] = []
+
+        def counted() -> int:
+            if not found:
+                found.append(ids.order_by()[: cap + 1].count())
+            return found[0]
+
+        def count() -> int:
+            n = counted()
+            return max(n, beyond_cap()) if n > cap and beyond_cap else n
+
+        def more() -> bool:
+            return counted() > cap and beyond_cap is None
+
+        return cls(count, window, more)
 
     def more(self) -> bool:
         """Whether matches beyond the ranked candidate set exist."""

@@ -118,3 +118,59 @@ def test_entity_search_counts_text_only_matches_among_the_candidates(client, mon
     titles = [text(s.xpath(".//h2")[0]) for s in stories(page)]
     assert sorted(titles[:2]) == ["Iran story 0", "Iran story 1"]
     assert sorted(titles[2:]) == ["Oil story 1", "Oil story 2"]
+
+
+# --- issue #14: counts and charts whose cost does not grow with the corpus -------------
+
+
+def test_beyond_the_count_cap_an_entity_list_counts_its_rescored_stories(client, monkeypatch):
+    from newsgraph.browse import ranking
+
+    iran = EntityFactory(name="Iran", type="GPE")
+    add_stories(iran, 5)
+    monkeypatch.setattr(ranking, "COUNT_CAP", 3)
+    # Rescoring keeps the figure; the page does not count 5 mentions past the cap.
+    iran.story_count = 5
+    iran.save()
+    heading = text(parse(client.get("/", {"q": "Iran"})).xpath("//h2[@id='results-heading']")[0])
+    assert heading.startswith("5 stories about")
+
+    # Under the cap, the mentions are counted as they are (no rescoring needed).
+    iran.story_count = 0
+    iran.save()
+    monkeypatch.setattr(ranking, "COUNT_CAP", 10)
+    heading = text(parse(client.get("/", {"q": "Iran"})).xpath("//h2[@id='results-heading']")[0])
+    assert heading.startswith("5 stories about")
+
+
+def test_the_latest_stories_are_counted_up_to_a_cap(client, settings, monkeypatch):
+    from newsgraph.browse import search
+
+    for i in range(5):
+        ArticleFactory(title=f"Story {i}", published_at=MONDAY + timedelta(days=i))
+    settings.SEARCH_PAGE_SIZE = 2
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    page = parse(client.get("/"))
+    assert "Page 1 of 2+" in text(page.xpath("//nav[@class='pagination']")[0])
+    api = client.get("/api/search/").json()
+    assert (api["total"], api["total_is_capped"]) == (4, True)
+
+    monkeypatch.setattr(search, "COUNT_CAP", 10)
+    assert "Page 1 of 3" in text(parse(client.get("/")).xpath("//nav[@class='pagination']")[0])
+    assert client.get("/api/search/").json()["total_is_capped"] is False
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York"])
+def test_the_weekly_chart_shows_the_newest_weeks_in_any_time_zone(settings, zone):
+    """The rows are read from the chart's own weeks only (a bounded index
+    range, whichever branch of _week_rows runs); what shows is unchanged."""
+    from entities import selectors
+
+    settings.TIME_ZONE = zone
+    iran = EntityFactory(name="Iran", type="GPE")
+    add_stories(iran, 3)  # three days in the week of 3 February 2025
+    old = ArticleFactory(published_at=MONDAY - timedelta(weeks=300))
+    MentionFactory(article=old, entity=iran)
+    weeks = selectors.weekly_counts(iran, max_weeks=4)
+    assert [w.stories for w in weeks] == [3]
+    assert weeks[0].week.isoformat() == "2025-02-03"

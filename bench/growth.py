@@ -1,0 +1,345 @@
+"""The growth curve (issue #14): how every cost grows with the corpus.
+
+For one database (a persistent throw-away cluster per size, `--database-url`),
+loads the synthetic corpus up to `--stories` if it holds fewer, then measures
+and writes docs/growth/<vendor>-<stories>.json:
+
+* load: seconds to bulk-load (COPY or executemany, index upkeep, VACUUM
+  ANALYZE) and the first rescoring after it;
+* disk: bytes per story, for the database and for each table (its indexes
+  and TOAST included), mentions included;
+* pages: p50 / p95 / p99 and the query count of every page of bench.pages,
+  with the page cache warm and emptied before each request;
+* rescoring: a full pass with nothing changed, the background pass after
+  1,000 new stories (incremental), the full pass after them;
+* re-resolution after 1,000 new stories, when the corpus resolution
+  (entities/corpus.py) exists.
+
+    nice -n 10 python -m bench.growth --database-url postgres://… --stories 1000000
+    python -m bench.growth --report     # table, slopes and plot into docs/
+
+Measures that were taken separately (a load run by bench.pages) can be
+merged into a size's file with --set load.load_seconds=512.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+from bench.common import database, parser, percentile, versions
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "docs" / "growth"
+NEW_STORIES = 1_000
+
+
+def result_path(vendor: str, stories: int) -> Path:
+    return RESULTS / f"{vendor}-{stories // 1000}k.json"
+
+
+def measure_disk() -> dict:
+    from django.db import connection
+
+    from articles.models import Article
+
+    stories = Article.objects.count()
+    tables = ["articles_article", "entities_mention", "entities_entity", "entities_alias"]
+    sizes: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_database_size(current_database())")
+            total = cursor.fetchone()[0]
+            for table in tables:
+                cursor.execute(
+                    "SELECT pg_total_relation_size(%s::regclass), pg_relation_size(%s::regclass),"
+                    " pg_indexes_size(%s::regclass)",
+                    [table, table, table],
+                )
+                everything, heap, indexes = cursor.fetchone()
+                sizes[table] = everything
+                sizes[f"{table} heap"] = heap
+                sizes[f"{table} indexes"] = indexes
+        else:
+            cursor.execute("PRAGMA page_count")
+            pages = cursor.fetchone()[0]
+            cursor.execute("PRAGMA page_size")
+            total = pages * cursor.fetchone()[0]
+            try:
+                marks = ", ".join("%s" for _ in tables)
+                cursor.execute(
+                    f"SELECT name, tbl_name FROM sqlite_master WHERE tbl_name IN ({marks})",
+                    tables,
+                )
+                owner = dict(cursor.fetchall())
+                cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+                for name, size in cursor.fetchall():
+                    table = owner.get(name) or (
+                        "articles_article" if name.startswith("articles_article_fts") else None
+                    )
+                    if table:
+                        sizes[table] = sizes.get(table, 0) + size
+            except Exception:  # dbstat is an optional SQLite module
+                pass
+    return {
+        "stories": stories,
+        "database_bytes": total,
+        "bytes_per_story": total / stories,
+        "tables": sizes,
+        "mention_bytes_per_story": sizes.get("entities_mention", 0) / stories,
+    }
+
+
+def measure_pages(requests: int) -> dict:
+    from django.test import Client
+
+    import newsgraph.wsgi  # noqa: F401  (as a server process does once started)
+    from bench.pages import measure, pages
+
+    client, figures = Client(), {}
+    for name, url in pages().items():
+        times, queries = measure(client, name, url, requests)
+        figures[name] = {
+            "url": url,
+            "queries": queries,
+            "p50": percentile(times, 50),
+            "p95": percentile(times, 95),
+            "p99": percentile(times, 99),
+            "requests": len(times),
+        }
+        p50, p95, p99 = (figures[name][k] for k in ("p50", "p95", "p99"))
+        print(
+            f"  {name:22} p50 {p50:7.1f} p95 {p95:7.1f} p99 {p99:7.1f} ms  {queries} queries",
+            flush=True,
+        )
+    return figures
+
+
+def measure_rescoring() -> dict:
+    from bench import corpus
+    from entities.scoring import rescore_all
+    from entities.tasks import rescore
+
+    unchanged = rescore_all()
+    print(f"  full pass, nothing changed: {unchanged.seconds:.1f}s", flush=True)
+    added = corpus.load(NEW_STORIES, rescore=False)
+    started = time.perf_counter()
+    background = rescore.apply().get()
+    after_batch = time.perf_counter() - started
+    print(
+        f"  background pass after {NEW_STORIES:,} new stories: {after_batch:.1f}s {background}",
+        flush=True,
+    )
+    full = rescore_all()
+    print(f"  full pass after them: {full.seconds:.1f}s ({full.stars_changed:,} stars)", flush=True)
+    return {
+        "full_unchanged_seconds": unchanged.seconds,
+        "new_stories": added.stories,
+        "new_stories_load_seconds": added.load_seconds,
+        "incremental_seconds": after_batch,
+        "incremental_full": background["full"],
+        "incremental_pairs": background["pairs"],
+        "full_seconds": full.seconds,
+        "full_pairs": full.pairs,
+        "full_stars_changed": full.stars_changed,
+    }
+
+
+def measure_reresolution() -> dict:
+    if importlib.util.find_spec("entities.corpus") is None:
+        return {"skipped": "entities/corpus.py (corpus resolution, issue #8) is not on this branch"}
+    return {"skipped": "entities/corpus.py exists: its entry point is not wired into bench.growth"}
+
+
+def run(args) -> int:
+    with database(args.db, url=args.database_url):
+        from django.db import connection
+
+        from articles.models import Article
+        from bench import corpus
+
+        path = result_path(connection.vendor, args.stories)
+        found = json.loads(path.read_text()) if path.exists() else {}
+        existing = Article.objects.count()
+        if existing < args.stories:
+            report = corpus.load(args.stories - existing)
+            found["load"] = {
+                "stories": report.stories,
+                "mentions": report.mentions,
+                "load_seconds": report.load_seconds,
+                "first_rescore_seconds": report.rescore_seconds,
+            }
+            print(
+                f"loaded {report.stories:,} stories, {report.mentions:,} mentions in "
+                f"{report.load_seconds:.0f}s; first rescoring {report.rescore_seconds:.1f}s",
+                flush=True,
+            )
+        else:
+            from entities.scoring import rescore_all
+
+            # The scoring state (N, cut-offs) this process's cache lacks.
+            print(
+                f"{existing:,} stories already loaded; rescore_all {rescore_all().seconds:.1f}s",
+                flush=True,
+            )
+        found["versions"] = versions(connection.vendor.replace("postgresql", "postgres"))
+        found["vendor"] = connection.vendor
+        steps = args.steps.split(",")
+        if "disk" in steps:
+            found["disk"] = measure_disk()
+            print(f"disk: {found['disk']['bytes_per_story']:.0f} bytes a story", flush=True)
+        if "pages" in steps:
+            print("pages:", flush=True)
+            before = os.getloadavg()[0]
+            found["pages"] = measure_pages(args.requests)
+            # Two cores shared with other work: how busy the machine was.
+            found["pages_load_average"] = [before, os.getloadavg()[0]]
+        if "rescoring" in steps:
+            print("rescoring:", flush=True)
+            found["rescoring"] = measure_rescoring()
+        if "reresolution" in steps:
+            found["reresolution"] = measure_reresolution()
+        found["stories"] = found.get("disk", {}).get("stories", args.stories)
+        found["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n")
+        print(f"wrote {path.relative_to(ROOT)}")
+    return 0
+
+
+def set_values(args) -> int:
+    path = result_path(args.vendor, args.stories)
+    found = json.loads(path.read_text()) if path.exists() else {}
+    for assignment in args.set:
+        dotted, value = assignment.split("=", 1)
+        *parents, leaf = dotted.split(".")
+        node = found
+        for key in parents:
+            node = node.setdefault(key, {})
+        node[leaf] = json.loads(value)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n")
+    return 0
+
+
+# --- the report -------------------------------------------------------------------
+
+
+def slope(points: list[tuple[float, float]]) -> float | None:
+    """Least-squares slope of log(y) on log(x): 1 is linear growth, 0 flat."""
+    points = [(x, y) for x, y in points if x > 0 and y and y > 0]
+    if len(points) < 2:
+        return None
+    xs = [math.log(x) for x, _ in points]
+    ys = [math.log(y) for _, y in points]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var
+
+
+def figures(result: dict) -> dict[str, float | None]:
+    """The figures of one size, by row name."""
+    rows: dict[str, float | None] = {}
+    for name, page in result.get("pages", {}).items():
+        rows[f"page {name}, p95 ms"] = page["p95"]
+    rescoring = result.get("rescoring", {})
+    rows["full rescoring (N changed), s"] = rescoring.get("full_seconds")
+    rows["full rescoring, nothing changed, s"] = rescoring.get("full_unchanged_seconds")
+    rows[f"background rescoring after {NEW_STORIES:,} new stories, s"] = rescoring.get(
+        "incremental_seconds"
+    )
+    load = result.get("load", {})
+    rows["bulk load, s"] = load.get("load_seconds")
+    rows["first rescoring after the load, s"] = load.get("first_rescore_seconds")
+    disk = result.get("disk", {})
+    rows["disk per story, KB"] = disk.get("bytes_per_story", 0) / 1024 or None
+    rows["mentions table per story, KB"] = disk.get("mention_bytes_per_story", 0) / 1024 or None
+    return rows
+
+
+def report(vendor: str) -> str:
+    results = sorted(
+        (json.loads(p.read_text()) for p in RESULTS.glob(f"{vendor}-*.json")),
+        key=lambda r: r["stories"],
+    )
+    if not results:
+        return f"no results for {vendor} in {RESULTS}"
+    sizes = [r["stories"] for r in results]
+    table = [figures(r) for r in results]
+    names = list(dict.fromkeys(name for rows in table for name in rows))
+    header = "| figure | " + " | ".join(f"{s:,}" for s in sizes) + " | slope |"
+    lines = [header, "|---" * (len(sizes) + 2) + "|"]
+    slopes = {}
+    for name in names:
+        values = [rows.get(name) for rows in table]
+        slopes[name] = slope([(s, v) for s, v in zip(sizes, values, strict=True) if v])
+        cells = ["" if v is None else f"{v:,.1f}" for v in values]
+        shown = "" if slopes[name] is None else f"{slopes[name]:.2f}"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {shown} |")
+    plot(vendor, sizes, table, names)
+    return "\n".join(lines)
+
+
+def plot(vendor: str, sizes: list[int], table: list[dict], names: list[str]) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = [
+        (
+            "pages, page cache warm: p95 (ms)",
+            lambda n: n.startswith("page") and "uncached" not in n,
+        ),
+        ("pages, page cache emptied: p95 (ms)", lambda n: n.startswith("page") and "uncached" in n),
+        ("rescoring and load (s)", lambda n: n.endswith(", s")),
+        ("disk per story (KB)", lambda n: n.endswith("KB")),
+    ]
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    for ax, (title, wanted) in zip(axes.flat, groups, strict=True):
+        for name in filter(wanted, names):
+            points = [(s, rows.get(name)) for s, rows in zip(sizes, table, strict=True)]
+            points = [(s, v) for s, v in points if v]
+            if not points:
+                continue
+            k = slope(points)
+            label = name.removeprefix("page ").removesuffix(", p95 ms").removesuffix(", s")
+            label += "" if k is None else f" (slope {k:.2f})"
+            ax.plot(*zip(*points, strict=True), marker="o", label=label)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(title)
+        ax.set_xlabel("stories")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"newsgraph growth on {vendor} (log-log; slope 1 = linear in the corpus)")
+    fig.tight_layout()
+    out = ROOT / "docs" / f"growth-{vendor}.png"
+    fig.savefig(out, dpi=110)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--stories", type=int, default=100_000)
+    p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--steps", default="disk,pages,rescoring,reresolution")
+    p.add_argument("--report", action="store_true", help="table and plot from docs/growth/")
+    p.add_argument("--vendor", default="postgresql")
+    p.add_argument("--set", action="append", default=[], help="key.path=json-value")
+    args = p.parse_args(argv)
+    if args.report:
+        print(report(args.vendor))
+        return 0
+    if args.set:
+        return set_values(args)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
