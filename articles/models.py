@@ -79,6 +79,9 @@ class Article(models.Model):
             models.Index(fields=["-published_at", "-id"], name="article_newest_idx"),
             models.Index(fields=["status", "id"], name="article_status_idx"),
             models.Index(fields=["source", "published_at"], name="article_source_date_idx"),
+            # The background rescoring reads the stories extracted since its
+            # last pass from here, not from a scan of every story.
+            models.Index(fields=["extracted_at"], name="article_extracted_idx"),
         ]
 
     def __str__(self) -> str:

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Sum, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Ln
 from django.utils import timezone
 
@@ -122,51 +123,31 @@ def rescore_all() -> RescoreReport:
 
 
 _STATS = "entities_rescore_stats"
+_RECENT = "entities_rescore_recent"
+# Below this many stories an entity's count is recounted exactly after a batch
+# (one story visibly moves its specificity); above, the batch's pairs are
+# added to it (a story counted twice at a pass boundary, or re-extracted,
+# is < 1 % of it until the next full pass recounts everything).
+EXACT_COUNT_BELOW = 100
 
 
-def _update_entity_stats(*, extracted_since: datetime | None = None) -> None:
+def _update_entity_stats() -> None:
     """story_count, first_seen, last_seen of every entity from one GROUP BY
-    (an entity left with no mention — blocked, merged away — counts 0); with
-    `extracted_since`, of the entities in the stories extracted since then."""
-    from articles.models import Article
+    of the mentions (an entity left with no mention — blocked, merged away —
+    counts 0). Mention.published_at is the story's date: no join to the
+    stories, so the (entity, date) index alone answers it."""
     from entities.models import Entity, Mention
 
-    mention, article, entity = (
-        Mention._meta.db_table,
-        Article._meta.db_table,
-        Entity._meta.db_table,
-    )
+    mention, entity = Mention._meta.db_table, Entity._meta.db_table
     postgres = connection.vendor == "postgresql"
-    timestamp = "timestamp with time zone" if postgres else "datetime"
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {_STATS}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {_STATS} (entity_id bigint PRIMARY KEY, n integer NOT NULL,"
-            f" first_seen {timestamp}, last_seen {timestamp})"
-        )
-        where, params = "", []
-        if extracted_since is not None:
-            where = (
-                f" WHERE m.entity_id IN (SELECT m2.entity_id FROM {mention} m2"
-                f" JOIN {article} a2 ON a2.id = m2.article_id WHERE a2.extracted_at >= %s)"
-            )
-            params = [extracted_since]
+        _create_stats_table(cursor)
         cursor.execute(
             f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
-            f" SELECT m.entity_id, COUNT(*), MIN(a.published_at), MAX(a.published_at)"
-            f" FROM {mention} m JOIN {article} a ON a.id = m.article_id{where}"
-            f" GROUP BY m.entity_id",
-            params,
+            f" SELECT entity_id, COUNT(*), MIN(published_at), MAX(published_at)"
+            f" FROM {mention} GROUP BY entity_id"
         )
-        if extracted_since is not None:
-            # Only the entities counted above; the others keep their figures.
-            row = f"(SELECT {{}} FROM {_STATS} s WHERE s.entity_id = {entity}.id)"
-            cursor.execute(
-                f"UPDATE {entity} SET story_count = {row.format('n')},"
-                f" first_seen = {row.format('first_seen')}, last_seen = {row.format('last_seen')}"
-                f" WHERE id IN (SELECT entity_id FROM {_STATS})"
-            )
-        elif postgres:
+        if postgres:
             cursor.execute(f"ANALYZE {_STATS}")
             cursor.execute(
                 f"UPDATE {entity} e SET story_count = COALESCE(s.n, 0),"
@@ -183,6 +164,57 @@ def _update_entity_stats(*, extracted_since: datetime | None = None) -> None:
                 f" first_seen = {row.format('first_seen')}, last_seen = {row.format('last_seen')}"
             )
         cursor.execute(f"DROP TABLE {_STATS}")
+
+
+def _create_stats_table(cursor) -> None:
+    timestamp = "timestamp with time zone" if connection.vendor == "postgresql" else "datetime"
+    cursor.execute(f"DROP TABLE IF EXISTS {_STATS}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {_STATS} (entity_id bigint PRIMARY KEY, n integer NOT NULL,"
+        f" first_seen {timestamp}, last_seen {timestamp})"
+    )
+
+
+def _add_recent_to_entity_stats(cursor) -> None:
+    """Bring the counts and dates of the entities in the recent stories (the
+    _RECENT table) up to date at a cost set by those stories, not the corpus:
+    the batch's pairs are added to each entity's count (its dates widened),
+    then the entities with fewer than EXACT_COUNT_BELOW stories are counted
+    exactly from the (entity, date) index. Leaves the entities in _STATS."""
+    from entities.models import Entity, Mention
+
+    mention, entity = Mention._meta.db_table, Entity._meta.db_table
+    _create_stats_table(cursor)
+    cursor.execute(
+        f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
+        f" SELECT m.entity_id, COUNT(*), MIN(m.published_at), MAX(m.published_at)"
+        f" FROM {_RECENT} r JOIN {mention} m ON m.article_id = r.id GROUP BY m.entity_id"
+    )
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {_STATS}")
+        cursor.execute(
+            f"UPDATE {entity} e SET story_count = e.story_count + s.n,"
+            f" first_seen = LEAST(e.first_seen, s.first_seen),"  # LEAST skips NULLs
+            f" last_seen = GREATEST(e.last_seen, s.last_seen)"
+            f" FROM {_STATS} s WHERE s.entity_id = e.id"
+        )
+    else:
+        row = f"(SELECT {{}} FROM {_STATS} s WHERE s.entity_id = {entity}.id)"
+        first, last = row.format("first_seen"), row.format("last_seen")
+        cursor.execute(
+            f"UPDATE {entity} SET story_count = story_count + {row.format('n')},"
+            f" first_seen = MIN(COALESCE(first_seen, {first}), {first}),"
+            f" last_seen = MAX(COALESCE(last_seen, {last}), {last})"
+            f" WHERE id IN (SELECT entity_id FROM {_STATS})"
+        )
+    exact = f"(SELECT {{}} FROM {mention} m WHERE m.entity_id = {entity}.id)"
+    cursor.execute(
+        f"UPDATE {entity} SET story_count = {exact.format('COUNT(*)')},"
+        f" first_seen = {exact.format('MIN(m.published_at)')},"
+        f" last_seen = {exact.format('MAX(m.published_at)')}"
+        f" WHERE id IN (SELECT entity_id FROM {_STATS}) AND story_count < %s",
+        [EXACT_COUNT_BELOW],
+    )
 
 
 def _update_specificity(stories: int, *, entities=None) -> None:
@@ -235,13 +267,12 @@ def _thresholds(pairs: int) -> list[float]:
     return [float(found[k]) for k in positions]
 
 
-def _update_stars(thresholds: list[float], *, extracted_since: datetime | None = None) -> int:
+def _update_stars(thresholds: list[float], *, recent_only: bool = False) -> int:
     """The stars of score = salience × specificity, in one pass that only
-    writes the mentions whose stars change (with `extracted_since`, only the
-    mentions of the stories extracted since). Scores are not stored: with N
+    writes the mentions whose stars change (with `recent_only`, only the
+    mentions of the stories in the _RECENT table). Scores are not stored: with N
     in every one of them, storing them rewrote all 3 million mentions on
     each pass (46 s at 100,000 stories, docs/BENCHMARKS.md)."""
-    from articles.models import Article
     from entities.models import Entity, Mention
 
     mention, entity = Mention._meta.db_table, Entity._meta.db_table
@@ -249,12 +280,10 @@ def _update_stars(thresholds: list[float], *, extracted_since: datetime | None =
     stars = f"CASE WHEN {new} > %s THEN 4 WHEN {new} > %s THEN 3 WHEN {new} > %s THEN 2 ELSE 1 END"
     cutoffs = [thresholds[2], thresholds[1], thresholds[0]]
     changed = f"stars <> {stars}"
-    # The placeholders: the cut-offs in SET, again in `changed`, then the date.
+    # The placeholders: the cut-offs in SET, then again in `changed`.
     params = cutoffs * 2
-    if extracted_since is not None:
-        recent = f"SELECT id FROM {Article._meta.db_table} WHERE extracted_at >= %s"
-        changed += f" AND {mention}.article_id IN ({recent})"
-        params.append(extracted_since)
+    if recent_only:
+        changed += f" AND {mention}.article_id IN (SELECT id FROM {_RECENT})"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -277,29 +306,47 @@ def _update_stars(thresholds: list[float], *, extracted_since: datetime | None =
             return cursor.rowcount
 
 
-def rescore_recent(*, extracted_since: datetime, thresholds: list[float]) -> RescoreReport:
+def rescore_recent(
+    *, extracted_since: datetime, thresholds: list[float], stories: int | None = None
+) -> RescoreReport:
     """Star the pairs of the stories extracted since then: their entities'
-    counts, dates and specificity from the whole corpus, and stars from the
-    given cut-offs. Older pairs keep their stars until the next full pass."""
+    counts, dates and specificity brought up to date (_add_recent_to_entity_stats),
+    and stars from the given cut-offs. Older pairs keep their stars until the
+    next full pass. Its cost follows the new stories, not the corpus: the
+    stories come from the extracted_at index, their mentions from the
+    (article, entity) index (docs/BENCHMARKS.md, growth curve)."""
     from articles.models import Article
     from entities.models import Entity, Mention
 
     started, started_at = time.perf_counter(), timezone.now()
     with transaction.atomic():
-        stories = Article.objects.extracted().count()
-        _update_entity_stats(extracted_since=extracted_since)
-        touched = Entity.objects.filter(
-            mentions__article__extracted_at__gte=extracted_since
-        ).distinct()
-        _update_specificity(stories, entities=Entity.objects.filter(pk__in=touched.values("pk")))
-        stars_changed = _update_stars(thresholds, extracted_since=extracted_since)
-        pairs = Mention.objects.filter(article__extracted_at__gte=extracted_since).count()
+        if stories is None:
+            stories = Article.objects.extracted().count()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE IF EXISTS {_RECENT}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {_RECENT} AS SELECT id FROM"
+                f" {Article._meta.db_table} WHERE extracted_at >= %s",
+                [extracted_since],
+            )
+            if connection.vendor == "postgresql":
+                cursor.execute(f"ANALYZE {_RECENT}")
+            _add_recent_to_entity_stats(cursor)
+            touched = Entity.objects.filter(id__in=RawSQL(f"SELECT entity_id FROM {_STATS}", []))
+            _update_specificity(stories, entities=touched)
+            entities = touched.count()
+            stars_changed = _update_stars(thresholds, recent_only=True)
+            pairs = Mention.objects.filter(
+                article_id__in=RawSQL(f"SELECT id FROM {_RECENT}", [])
+            ).count()
+            cursor.execute(f"DROP TABLE {_STATS}")
+            cursor.execute(f"DROP TABLE {_RECENT}")
     state = cache.get(RESCORE_STATE_KEY) or {}
     cache.set(
         RESCORE_STATE_KEY, {**state, "since": started_at, "scored_stories": stories}, timeout=None
     )
     report = RescoreReport(
-        stories, touched.count(), pairs, thresholds, 0.0, full=False, stars_changed=stars_changed
+        stories, entities, pairs, thresholds, 0.0, full=False, stars_changed=stars_changed
     )
     report.seconds = time.perf_counter() - started
     logger.info("rescored %d new pairs in %.2fs", pairs, report.seconds)
@@ -339,7 +386,9 @@ def rescore_due() -> RescoreReport:
         elif age > settings.RESCORE_FULL_EVERY_SECONDS:
             reason = f"the last full pass is {age:.0f}s old"
         else:
-            return rescore_recent(extracted_since=state["since"], thresholds=state["thresholds"])
+            return rescore_recent(
+                extracted_since=state["since"], thresholds=state["thresholds"], stories=stories
+            )
     cache.delete(RESCORE_FULL_NEEDED_KEY)
     logger.info("full rescoring: %s", reason)
     return rescore_all()

@@ -2,7 +2,7 @@
 quantile shares, debounced and set-based."""
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -100,6 +100,8 @@ class Corpus:
         Entity.objects.bulk_create(self.entities.values())
         for m in self.mentions:
             m.article_id, m.entity_id = m.article.id, m.entity.id
+            # As Mention.save() and extraction do: the story's date, copied.
+            m.published_at = m.article.published_at
         Mention.objects.bulk_create(self.mentions)
 
     def add_background(self, pairs) -> None:
@@ -476,3 +478,36 @@ def test_a_pass_writes_only_the_stars_that_move(db, fresh_cache):
     rare = corpus.entities["Kurdistan Region"]
     Mention.objects.filter(entity=rare).update(stars=1)
     assert rescore_all().stars_changed == rare.mentions.count() == 5
+
+
+@override_settings(RESCORE_FULL_GROWTH=0.5)
+def test_a_batch_adds_its_stories_to_a_common_entitys_count(db, fresh_cache, monkeypatch):
+    """Above EXACT_COUNT_BELOW the pass adds the batch to the stored count
+    (its cost follows the batch); the figures are those of a full recount."""
+    from entities import scoring
+
+    corpus, _ = _corpus_with_new_stories(new=0)
+    iran = corpus.entities["Iran"]
+    newest = Article.objects.order_by("-published_at").first().published_at
+    for n in range(2):
+        story = Article.objects.create(
+            url=f"https://example.com/later/{n}",
+            canonical_url=f"https://example.com/later/{n}",
+            content_hash=f"later-{n}",
+            title=f"Later story {n}",
+            text="Text.",
+            status=Article.Status.EXTRACTED,
+            extracted_at=timezone.now(),
+            published_at=newest + timedelta(days=1 + n),
+        )
+        prom = {"count": 1, "in_title": False, "in_lead": False, "spread": 0}
+        Mention.objects.create(article=story, entity=iran, salience=salience(**prom), **prom)
+    monkeypatch.setattr(scoring, "EXACT_COUNT_BELOW", 1)
+
+    report = rescore_due()
+
+    assert not report.full
+    iran.refresh_from_db()
+    assert iran.story_count == 40 + 2
+    assert iran.last_seen == newest + timedelta(days=2)
+    assert iran.specificity == pytest.approx(math.log1p(42 / 42))
