@@ -13,6 +13,7 @@ from django.contrib.postgres.search import (
     SearchVector,
     SearchVectorField,
 )
+from django.db import connection
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
 
@@ -77,6 +78,24 @@ def ranked_story_ids(
 
 
 def phrase_ids(tokens: list[str]) -> list[int]:
+    """Stories containing the words as a phrase, exactly as written (the
+    'simple' configuration, no stemming). The stored, GIN-indexed English
+    vector finds the candidates first: its phrase matches are a superset
+    (same parser, same positions; stemming only merges words), so only they
+    are read and checked, not every story's text (55 s at 100,000 stories)."""
+    phrase = " ".join(tokens)
     vector = SearchVector("title", "text", config="simple")
-    query = SearchQuery(" ".join(tokens), search_type="phrase", config="simple")
-    return list(Article.objects.annotate(v=vector).filter(v=query).values_list("id", flat=True))
+    query = SearchQuery(phrase, search_type="phrase", config="simple")
+    stories = Article.objects.all()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT numnode(phraseto_tsquery('english'::regconfig, %s))", [phrase])
+        only_stop_words = cursor.fetchone()[0] == 0
+    if not only_stop_words:  # e.g. "The Who": no English terms to look up
+        stories = stories.filter(
+            RawSQL(
+                "articles_article.search_vector @@ phraseto_tsquery('english'::regconfig, %s)",
+                [phrase],
+                output_field=BooleanField(),
+            )
+        )
+    return list(stories.annotate(v=vector).filter(v=query).values_list("id", flat=True))
