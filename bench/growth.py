@@ -107,7 +107,7 @@ def _backend_cpu_seconds(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure_pages(requests: int, *, priority: int = 0) -> dict:
+def measure_pages(requests: int) -> dict:
     """Wall-clock percentiles of each page, and its mean CPU time (this
     process + its PostgreSQL backend): on two cores shared with other work
     the wall clock includes waiting for a core, the CPU time does not."""
@@ -119,16 +119,7 @@ def measure_pages(requests: int, *, priority: int = 0) -> dict:
 
     client, figures = Client(), {}
     client.get("/")
-    backend = None
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_backend_pid()")
-            backend = cursor.fetchone()[0]
-    if priority:
-        # Measure ahead of the other work on the machine (recorded in the JSON).
-        os.setpriority(os.PRIO_PROCESS, 0, priority)
-        if backend:
-            os.setpriority(os.PRIO_PROCESS, backend, priority)
+    backend = backend_pid()
     for name, url in pages().items():
         queries = []
 
@@ -162,11 +153,26 @@ def measure_pages(requests: int, *, priority: int = 0) -> dict:
             f"  cpu {f['cpu_ms']:6.1f} ms  {f['queries']} queries",
             flush=True,
         )
-    if priority:
-        os.setpriority(os.PRIO_PROCESS, 0, 0)
-        if backend:
-            os.setpriority(os.PRIO_PROCESS, backend, 0)
     return figures
+
+
+def backend_pid() -> int | None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def set_priority(niceness: int) -> None:
+    """This process and its PostgreSQL backend (the measurements, not the
+    bulk load, which runs under `nice`)."""
+    os.setpriority(os.PRIO_PROCESS, 0, niceness)
+    backend = backend_pid()
+    if backend:
+        os.setpriority(os.PRIO_PROCESS, backend, niceness)
 
 
 def measure_rescoring() -> dict:
@@ -261,6 +267,10 @@ def run(args) -> int:
                 flush=True,
             )
         found["versions"] = versions(connection.vendor.replace("postgresql", "postgres"))
+        if args.priority:
+            # Measured ahead of the other work on the machine (recorded below).
+            set_priority(args.priority)
+        found["priority"] = args.priority
         found["vendor"] = connection.vendor
         steps = args.steps.split(",")
         if "disk" in steps:
@@ -269,10 +279,9 @@ def run(args) -> int:
         if "pages" in steps:
             print("pages:", flush=True)
             before = os.getloadavg()[0]
-            found["pages"] = measure_pages(args.requests, priority=args.priority)
+            found["pages"] = measure_pages(args.requests)
             # Two cores shared with other work: how busy the machine was.
             found["pages_load_average"] = [before, os.getloadavg()[0]]
-            found["pages_priority"] = args.priority
         if "rescoring" in steps:
             print("rescoring:", flush=True)
             found["rescoring"] = measure_rescoring()

@@ -511,3 +511,29 @@ def test_a_batch_adds_its_stories_to_a_common_entitys_count(db, fresh_cache, mon
     assert iran.story_count == 40 + 2
     assert iran.last_seen == newest + timedelta(days=2)
     assert iran.specificity == pytest.approx(math.log1p(42 / 42))
+
+
+@pytest.mark.postgres_only
+def test_a_large_corpus_takes_its_cut_offs_from_a_sample_of_stories(db, monkeypatch):
+    """Above SAMPLE_ABOVE_PAIRS the cut-offs come from every k-th story's
+    pairs (no sort of every score): the bands keep roughly their shares and
+    their order."""
+    from entities import scoring
+
+    corpus = Corpus()
+    stories = [corpus.story() for _ in range(200)]
+    for i, story in enumerate(stories):
+        for j in range(10):
+            prom = {"count": 1 + (i * 7 + j * 3) % 23, "in_title": False, "in_lead": False}
+            corpus.mention(story, corpus.entity(f"Entity {j}"), spread=0.0, **prom)
+    corpus.save()
+    monkeypatch.setattr(scoring, "SAMPLE_ABOVE_PAIRS", 0)
+    monkeypatch.setattr(scoring, "SAMPLE_STORIES", 50)  # every 4th story
+
+    rescore_all()
+
+    counts = [Mention.objects.filter(stars=n).count() for n in (1, 2, 3, 4)]
+    for count, share in zip(counts, STAR_SHARES, strict=True):
+        assert abs(count / 2000 - share) < 0.08, counts
+    by_score = sorted(Mention.objects.all(), key=lambda m: m.score)
+    assert [m.stars for m in by_score] == sorted(m.stars for m in by_score)
