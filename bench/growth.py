@@ -383,31 +383,59 @@ def plot(vendor: str, sizes: list[int], table: list[dict], names: list[str]) -> 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    def page_rows(uncached: bool, suffix: str):
+        return lambda n: (
+            n.startswith("page") and ("uncached" in n) == uncached and n.endswith(suffix)
+        )
+
     groups = [
+        ("pages, page cache warm: p95 (ms)", page_rows(False, "p95 ms"), 50, (5, 1000)),
+        ("pages, page cache emptied: p95 (ms)", page_rows(True, "p95 ms"), 100, (5, 1000)),
+        ("pages, warm: CPU a request (ms)", page_rows(False, "CPU ms a request"), None, (5, 1000)),
         (
-            "pages, page cache warm: p95 (ms)",
-            lambda n: n.startswith("page") and "uncached" not in n and n.endswith("p95 ms"),
+            "pages, emptied: CPU a request (ms)",
+            page_rows(True, "CPU ms a request"),
+            None,
+            (5, 1000),
         ),
-        (
-            "pages, page cache emptied: p95 (ms)",
-            lambda n: n.startswith("page") and "uncached" in n and n.endswith("p95 ms"),
-        ),
-        ("rescoring and load (s)", lambda n: n.endswith(", s")),
-        ("disk per story (KB)", lambda n: n.endswith("KB")),
+        ("tasks (s)", lambda n: n.endswith(", s"), None, None),
+        ("disk per story (KB)", lambda n: n.endswith("KB"), None, (1, 100)),
     ]
-    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
-    for ax, (title, wanted) in zip(axes.flat, groups, strict=True):
+    fig, axes = plt.subplots(3, 2, figsize=(12, 13))
+    for ax, (title, wanted, target, limits) in zip(axes.flat, groups, strict=True):
         for name in filter(wanted, names):
             points = [(s, rows.get(name)) for s, rows in zip(sizes, table, strict=True)]
             points = [(s, v) for s, v in points if v]
             if not points:
                 continue
             k = slope(points)
-            label = name.removeprefix("page ").removesuffix(", p95 ms").removesuffix(", s")
+            label = name.removeprefix("page ").split(",")[0]
             label += "" if k is None else f" (slope {k:.2f})"
             ax.plot(*zip(*points, strict=True), marker="o", label=label)
+        if target:
+            ax.axhline(
+                target, color="red", linestyle="--", linewidth=1, label=f"target {target} ms"
+            )
+        if title.startswith("tasks"):
+            # What linear growth would look like, from the first full rescoring.
+            full = [
+                (s, r.get("full rescoring (N changed), s"))
+                for s, r in zip(sizes, table, strict=True)
+            ]
+            full = [(s, v) for s, v in full if v]
+            if full:
+                s0, v0 = full[0]
+                ax.plot(
+                    [s0, sizes[-1]],
+                    [v0, v0 * sizes[-1] / s0],
+                    color="grey",
+                    linestyle=":",
+                    label="slope 1 (linear) for reference",
+                )
         ax.set_xscale("log")
         ax.set_yscale("log")
+        if limits:
+            ax.set_ylim(*limits)
         ax.set_title(title)
         ax.set_xlabel("stories")
         ax.grid(True, which="both", alpha=0.3)
@@ -415,7 +443,7 @@ def plot(vendor: str, sizes: list[int], table: list[dict], names: list[str]) -> 
     fig.suptitle(f"newsgraph growth on {vendor} (log-log; slope 1 = linear in the corpus)")
     fig.tight_layout()
     out = ROOT / "docs" / f"growth-{vendor}.png"
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=100)
     return out
 
 
