@@ -66,4 +66,6 @@ def article_ids_containing(name: str) -> list[int]:
     tokens = TOKEN.findall(name)
     if not tokens:
         return []
-    return _backend().phrase_ids(tokens)
+    # The name too: PostgreSQL's parser reads "Quispe-Iqbal" as one word
+    # and its parts, so the words alone ("Quispe Iqbal") never match it.
+    return _backend().phrase_ids(tokens, name=name)

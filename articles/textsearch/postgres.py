@@ -77,13 +77,14 @@ def ranked_story_ids(
     return RankedIds(count, window, more)
 
 
-def phrase_ids(tokens: list[str]) -> list[int]:
+def phrase_ids(tokens: list[str], *, name: str = "") -> list[int]:
     """Stories containing the words as a phrase, exactly as written (the
     'simple' configuration, no stemming). The stored, GIN-indexed English
     vector finds the candidates first: its phrase matches are a superset
     (same parser, same positions; stemming only merges words), so only they
     are read and checked, not every story's text (55 s at 100,000 stories)."""
-    phrase = " ".join(tokens)
+    # The name as written, parsed as the stories were (hyphenated words).
+    phrase = " ".join(name.split()) or " ".join(tokens)
     vector = SearchVector("title", "text", config="simple")
     query = SearchQuery(phrase, search_type="phrase", config="simple")
     stories = Article.objects.all()

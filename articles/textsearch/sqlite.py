@@ -63,7 +63,8 @@ def ranked_story_ids(
     return RankedIds(count, window, more)
 
 
-def phrase_ids(tokens: list[str]) -> list[int]:
+def phrase_ids(tokens: list[str], *, name: str = "") -> list[int]:
+    # FTS5's unicode61 tokenizer splits "Quispe-Iqbal" as the words do.
     phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
     with connection.cursor() as cursor:
         cursor.execute(

@@ -174,3 +174,16 @@ def test_the_weekly_chart_shows_the_newest_weeks_in_any_time_zone(settings, zone
     weeks = selectors.weekly_counts(iran, max_weeks=4)
     assert [w.stories for w in weeks] == [3]
     assert weeks[0].week.isoformat() == "2025-02-03"
+
+
+def test_a_rule_finds_the_stories_with_a_hyphenated_name():
+    """What an alias or block rule looks at again: every story containing the
+    name as written, hyphenated or not (PostgreSQL parses "Quispe-Iqbal" as
+    one word and its parts)."""
+    from articles.textsearch import article_ids_containing
+
+    hyphen = ArticleFactory(text="Tomas Quispe-Iqbal said the port would reopen.")
+    ArticleFactory(text="Tomas Quispe spoke; Iqbal did not.")
+    title = ArticleFactory(title="Quispe-Iqbal resigns", text="No comment.")
+    assert sorted(article_ids_containing("Quispe-Iqbal")) == sorted([hyphen.id, title.id])
+    assert article_ids_containing("Tomas Quispe-Iqbal") == [hyphen.id]
