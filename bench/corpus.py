@@ -237,7 +237,7 @@ def _flush(articles: list[tuple], mentions: list[tuple]) -> None:
         when = connection.ops.adapt_datetimefield_value
         cursor.executemany(
             f"INSERT INTO articles_article ({ARTICLE_COLUMNS}) VALUES ({marks(15)})",
-            [(*a[:7], when(a[7]), when(a[8]), *a[9:12], when(a[12])) for a in articles],
+            [(*a[:7], when(a[7]), when(a[8]), *a[9:12], when(a[12]), *a[13:]) for a in articles],
         )
         cursor.executemany(
             f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(11)})",
