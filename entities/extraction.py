@@ -21,6 +21,7 @@ from entities.models import Alias, BlockedName, Entity, Mention
 from entities.normalize import name_key
 from entities.resolution import RawSpan, StoryEntity, resolve_story
 from entities.scoring import salience, schedule_rescore
+from entities.truecase import truecase
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +168,10 @@ def _parsed(articles: list[Article], report: ExtractReport) -> Iterator[tuple[Ar
     that breaks it is marked failed, with spaCy's error as the reason."""
     try:
         docs = list(
-            nlp.pipe([story_text(a) for a in articles], batch_size=settings.EXTRACTION_BATCH_SIZE)
+            nlp.pipe(
+                [truecase(story_text(a)) for a in articles],
+                batch_size=settings.EXTRACTION_BATCH_SIZE,
+            )
         )
     except Exception as exc:  # spaCy's errors have no common base class
         if len(articles) > 1:
