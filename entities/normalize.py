@@ -131,3 +131,22 @@ def rule_key(name: str) -> str:
     """The key of an editor's rule (alias, blocked name): normalised like an
     extracted surface first, so "Iran's" or "the PMF" match what NER yields."""
     return name_key(normalize_surface(name) or name)
+
+
+_DOTTED_LETTERS = re.compile(r"(?<![\w.])((?:[a-z]\.){1,}[a-z]\.?)(?![\w])")
+
+
+def key_variants(key: str) -> list[str]:
+    """The keys a name is also written as: dotted and undotted acronyms
+    ("u.s." / "us" / "u.s"), so that "U.S.", "US" and "U.S" are one name."""
+    undotted = _DOTTED_LETTERS.sub(lambda m: m.group(1).replace(".", ""), key)
+    variants = [key, undotted]
+    if undotted.isalpha() and 2 <= len(undotted) <= 5:
+        variants.append(".".join(undotted) + ".")
+    return list(dict.fromkeys(variants))
+
+
+def surname_key(key: str, type_: str) -> str:
+    """The last word of a person's full name (two words or more), else ""."""
+    words = key.split()
+    return words[-1][:100] if type_ == "PERSON" and len(words) >= 2 else ""

@@ -46,6 +46,9 @@ class StoryEntity:
     entity_id: int | None = None  # set when a curated alias decided it
     spans: list[tuple[int, int]] = field(default_factory=list)
     surfaces: list[str] = field(default_factory=list)
+    # Set by corpus resolution when two full names compete and the story's
+    # context cannot decide: the evidence shown to editors.
+    ambiguous: dict | None = None
 
     @property
     def count(self) -> int:

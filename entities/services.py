@@ -76,7 +76,13 @@ def entities_merge(*, target_id: int, source_ids: Sequence[int]) -> Entity:
         Alias.objects.filter(entity=source).update(entity=target)
         if source.key != target.key:
             Alias.objects.update_or_create(
-                key=source.key, defaults={"name": source.name, "entity": target}
+                key=source.key,
+                defaults={
+                    "name": source.name,
+                    "entity": target,
+                    "origin": Alias.Origin.EDITOR,
+                    "active": True,
+                },
             )
             new_aliases.append(source.name)
         _move_mentions(source=source, target=target)

@@ -12,8 +12,9 @@ from django.db import OperationalError
 
 from articles.extraction import EXTRACT_TASK, RESCORE_ALL_TASK
 from articles.models import Article
-from entities import extraction, services
-from entities.scoring import RESCORE_PENDING_KEY, rescore_due
+from entities import corpus, extraction, services
+from entities.extraction import RERESOLVE_TASK
+from entities.scoring import RESCORE_PENDING_KEY, rescore_due, schedule_rescore
 from entities.scoring import rescore_all as rescore_corpus
 from newsgraph.infra.queue import enqueue
 
@@ -46,8 +47,19 @@ def extract_articles(article_ids: list[int], rescore: bool = True) -> dict:
     }
 
 
+@shared_task(name=RERESOLVE_TASK, acks_late=True, **RETRY)
+def reresolve_articles(article_ids: list[int]) -> int:
+    """New evidence (a rule, a full name) for stored stories: resolved again
+    from their stored spans, no NER."""
+    count = extraction.articles_reresolve(article_ids=article_ids)
+    if count:
+        schedule_rescore(full=False)
+    return count
+
+
 @shared_task(name=RESCORE_ALL_TASK, acks_late=True, **RETRY)
 def rescore_all() -> dict:
+    corpus.corpus_settle()
     report = rescore_corpus()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 
@@ -56,6 +68,7 @@ def rescore_all() -> dict:
 def rescore() -> dict:
     # Cleared first: an extraction committing while we run schedules another pass.
     cache.delete(RESCORE_PENDING_KEY)
+    corpus.settle()
     report = rescore_due()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 

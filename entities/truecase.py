@@ -44,7 +44,7 @@ def truecase(text: str) -> str:
             continue
         caps = [_is_caps(w.group()) for w in words]
         base = paragraph.start()
-        if sum(caps) >= 2 and sum(caps) >= SHOUTED_SHARE * len(words):
+        if sum(caps) >= SHOUTED_SHARE * len(words):
             # A headline (the story's first line) is mostly common words; a
             # shouted line elsewhere is mostly names (tables, bylines).
             default = "lower" if base == 0 else "title"
@@ -54,7 +54,7 @@ def truecase(text: str) -> str:
             lead = 0
             while lead < len(words) and caps[lead]:
                 lead += 1
-            default, shouted = "title", range(lead if lead < len(words) else 0)
+            default, shouted = "title", range(lead)
         shouted_set = set(shouted)
         for i, w in enumerate(words):
             if i in shouted_set:
@@ -63,6 +63,11 @@ def truecase(text: str) -> str:
                 evidence.setdefault(w.group().lower(), Counter())[w.group()] += 1
     if not regions:
         return text
+    named: dict[str, Counter] = {}
+    for start, end, default in regions:
+        if default == "title":
+            word = text[start:end]
+            named.setdefault(word.lower(), Counter())[_title(word)] += 1
     from spacy.lang.en.stop_words import STOP_WORDS
 
     pieces, cursor = [], 0
@@ -71,6 +76,10 @@ def truecase(text: str) -> str:
         if not _is_caps(word):
             continue
         forms = evidence.get(word.lower())
+        if not forms and default == "lower":
+            # A headline word the story only writes in a dateline or table
+            # ("BERLIN 1996-08-30"): a name there, so a name here too.
+            forms = named.get(word.lower())
         if forms:
             # The story's own spelling; a form seen only capitalised at the
             # start of a sentence still says "a name" well enough.
