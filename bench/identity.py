@@ -14,7 +14,8 @@ gold mention to the stored mention whose span overlaps it most, and prints:
   the extraction itself, issue #13);
 * real entities named in ≥ 2 stories that end up as one entity; (story, real
   entity) pairs split over ≥ 2 about-list entries;
-* junk: stored entity names holding digits (scores, figures, phone numbers),
+* junk: stored mentions (of people, organisations, places, groups) that
+  overlap no gold mention; stored entity names holding digits (scores, figures, phone numbers),
   and names in capitals (all upper case, with a word of 5+ letters:
   "LONDON", not "NATO").
 
@@ -93,11 +94,19 @@ def measure(stories) -> dict:
     from entities.models import Entity, Mention
 
     mentions = defaultdict(list)  # article id -> [(start, end, entity id)]
-    for article_id, entity_id, spans in Mention.objects.visible().values_list(
-        "article_id", "entity_id", "spans"
+    named = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"}
+    spurious = stored = 0
+    gold_spans = {s.article_id: [(m.start, m.end) for m in s.mentions] for s in stories}
+    for article_id, entity_id, spans, type_ in Mention.objects.visible().values_list(
+        "article_id", "entity_id", "spans", "entity__type"
     ):
         for start, end in spans:
             mentions[article_id].append((start, end, entity_id))
+            if type_ in named:
+                stored += 1
+                spurious += not any(
+                    min(end, b) > max(start, a) for a, b in gold_spans.get(article_id, [])
+                )
 
     gold, system, strings = [], [], []
     found = 0
@@ -140,6 +149,7 @@ def measure(stories) -> dict:
         "multi_one": sum(1 for i in multi if len(entities_of[i]) == 1),
         "split_pairs": sum(1 for ids in entries_per_pair.values() if len(ids) >= 2),
         "entities": len(names),
+        "spurious": (spurious, stored),
         "digits": sorted(n for n in names if any(ch.isdigit() for ch in n)),
         "shouted": sorted(n for n in names if is_shouted(n)),
     }
@@ -170,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"gold mentions found (a stored mention overlaps): {r['found'] / r['mentions']:.1%}")
     print(f"real entities in ≥ 2 stories that are one entity: {r['multi_one']} of {r['multi']}")
+    spurious, stored = r["spurious"]
+    print(
+        f"stored mentions of people, organisations, places and groups that are no gold "
+        f"mention (junk): {spurious} of {stored} ({spurious / max(stored, 1):.1%})"
+    )
     print(f"(story, real entity) pairs split over ≥ 2 about-list entries: {r['split_pairs']}")
     print(f"entity names with digits: {len(r['digits'])} of {r['entities']}")
     print(f"entity names in capitals: {len(r['shouted'])}")

@@ -99,9 +99,22 @@ def assign_entities(stories: dict[int, list[StoryEntity]], *, rules: CorpusRules
     pending = [e for e in pending if e.entity_id is None]
     _assign_places(pending, rules=rules, follow_up=follow_up)
     pending = [e for e in pending if e.entity_id is None]
-    _assign_partials(stories, pending, rules=rules)
+    known = _existing(pending)
+    partials = _partial_names(pending, rules=rules)
+    for e in pending:
+        if id(e) in known and id(e) not in partials:
+            e.entity_id = known[id(e)].id
+    # The story's other names are known now: its context for partial names.
+    _assign_partials(stories, [e for e in pending if id(e) in partials], rules=rules)
+    for e in pending:
+        if e.entity_id is None and id(e) in known:
+            e.entity_id = known[id(e)].id
     pending = [e for e in pending if e.entity_id is None]
-    _assign_by_name(pending, follow_up=follow_up)
+    _assign_new(pending, follow_up=follow_up)
+    for ents in stories.values():
+        for e in ents:
+            if e.ambiguous:
+                _propose(e.entity_id, e.ambiguous, surface=e.name)
     for article_id, ents in stories.items():
         _learn_definitions(article_id, ents, rules=rules, follow_up=follow_up)
     return follow_up
@@ -126,21 +139,25 @@ def _assign_places(pending: list[StoryEntity], *, rules: CorpusRules, follow_up:
 # --- 3. partial names -----------------------------------------------------------------
 
 
-def _assign_partials(
-    stories: dict[int, list[StoryEntity]], pending: list[StoryEntity], *, rules: CorpusRules
-) -> None:
-    partials = [
-        e
+def _partial_names(pending: list[StoryEntity], *, rules: CorpusRules) -> set[int]:
+    """ids of the names that may be part of a person's full name."""
+    return {
+        id(e)
         for e in pending
         if e.label in PARTIAL_LABELS
         and len(e.key.split()) <= 2
         and not ACRONYM.match(e.name)
         and not rules.turned_off(e.key)
         and place_for(e.name) is None  # "Jordan" the country is no one's surname here
-    ]
+    }
+
+
+def _assign_partials(
+    stories: dict[int, list[StoryEntity]], partials: list[StoryEntity], *, rules: CorpusRules
+) -> None:
     if not partials:
         return
-    surnames = {e.key.split()[-1] for e in partials}
+    surnames = {e.key.split()[-1] for e in partials}  # "yeltsin", "m. atherton" → "atherton"
     people: dict[str, list[Entity]] = {}
     for person in Entity.objects.filter(surname_key__in=surnames, blocked=False).only(
         "id", "key", "name", "story_count"
@@ -149,11 +166,7 @@ def _assign_partials(
     story_of = {id(e): article_id for article_id, ents in stories.items() for e in ents}
     for e in partials:
         words = e.key.split()
-        candidates = [
-            p
-            for p in people.get(words[-1], [])
-            if len(p.key.split()) > len(words) and p.key.split()[-len(words) :] == words
-        ]
+        candidates = [p for p in people.get(words[-1], []) if _stands_for(words, p.key.split())]
         if not candidates:
             continue
         if len(candidates) == 1:
@@ -168,6 +181,22 @@ def _assign_partials(
             e.entity_id = chosen.id
         else:
             e.ambiguous = evidence  # proposed to editors once its entity exists
+
+
+def _stands_for(partial: list[str], full: list[str]) -> bool:
+    """ "yeltsin" for "boris yeltsin", "robert walshe" for "arran robert
+    walshe", "m. atherton" for "michael atherton"."""
+    if len(full) <= len(partial):
+        return False
+    if full[-len(partial) :] == partial:
+        return True
+    initial = partial[0].rstrip(".")
+    return (
+        len(partial) == 2
+        and len(initial) == 1
+        and full[0].startswith(initial)
+        and (full[-1] == partial[-1])
+    )
 
 
 def _by_context(candidates: list[Entity], others: set[int]) -> tuple[Entity | None, dict]:
@@ -204,31 +233,53 @@ def _by_context(candidates: list[Entity], others: set[int]) -> tuple[Entity | No
 # --- 4 and 5. the name itself, or a new entity --------------------------------------------
 
 
-def _assign_by_name(pending: list[StoryEntity], *, follow_up: FollowUp) -> None:
+def name_variants(key: str, label: str) -> list[str]:
+    """Keys this name is also written as: dotted and undotted acronyms, and a
+    group's singular, plural and adjective ("iraqi"/"iraqis", "kurds"/"kurdish")."""
+    variants = key_variants(key)
+    if label == "NORP" and " " not in key and len(key) > 4:
+        stem = key[:-3] if key.endswith("ish") else key[:-1] if key.endswith("s") else key
+        variants += [stem, f"{stem}s", f"{stem}ish"]
+    return list(dict.fromkeys(variants))
+
+
+def _one_spelling(e: StoryEntity) -> str:
+    variants = name_variants(e.key, e.label)
+    if e.label == "NORP":
+        return min(variants, key=lambda k: (len(k), k))
+    return next((v for v in variants if "." not in v), e.key)
+
+
+def _existing(pending: list[StoryEntity]) -> dict[int, Entity]:
+    """The entity each name already has, by its key or a variant of it."""
     if not pending:
-        return
-    wanted = {k for e in pending for k in key_variants(e.key)}
+        return {}
+    wanted = {k for e in pending for k in name_variants(e.key, e.label)}
     existing: dict[str, list[Entity]] = {}
     for entity in Entity.objects.filter(key__in=wanted).order_by("-story_count", "id"):
         existing.setdefault(entity.key, []).append(entity)
+    found = {}
+    for e in pending:
+        candidates = [c for k in name_variants(e.key, e.label) for c in existing.get(k, [])]
+        if candidates:
+            same_type = [c for c in candidates if c.type == e.label]
+            found[id(e)] = (same_type or candidates)[0]
+    return found
+
+
+def _assign_new(pending: list[StoryEntity], *, follow_up: FollowUp) -> None:
+    """New entities, one per name however this batch spelled it ("Iraqi" and
+    "Iraqis", "U.N." and "UN" in two stories are one new entity)."""
     missing: dict[str, tuple[str, str]] = {}
     for e in pending:
-        found = [c for k in key_variants(e.key) for c in existing.get(k, [])]
-        if found:
-            same_type = [c for c in found if c.type == e.label]
-            e.entity_id = (same_type or found)[0].id
-        else:
-            missing.setdefault(e.key, (e.name, e.label))
-    if missing:
-        created = _create_entities(list(missing.values()))
-        by_key = {entity.key: entity for entity in created}
-        for e in pending:
-            if e.entity_id is None:
-                e.entity_id = by_key[e.key].id
-        follow_up.article_ids.update(_stories_a_new_name_resolves(created))
+        missing.setdefault(_one_spelling(e), (e.name, e.label))
+    if not missing:
+        return
+    keys = list(missing)
+    created = dict(zip(keys, _create_entities([missing[k] for k in keys]), strict=True))
     for e in pending:
-        if getattr(e, "ambiguous", None):
-            _propose(e.entity_id, e.ambiguous, surface=e.name)
+        e.entity_id = created[_one_spelling(e)].id
+    follow_up.article_ids.update(_stories_a_new_name_resolves(created.values()))
 
 
 def _stories_a_new_name_resolves(created: Iterable[Entity]) -> set[int]:

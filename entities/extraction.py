@@ -19,6 +19,7 @@ from articles.models import Article
 from entities import nlp
 from entities.corpus import CorpusRules, assign_entities, mark_unsettled
 from entities.models import BlockedName, Entity, Mention
+from entities.recall import corpus_names, with_known_names
 from entities.resolution import RawSpan, StoryEntity, resolve_story
 from entities.scoring import salience, schedule_rescore
 from entities.truecase import truecase
@@ -109,6 +110,8 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
         for article, doc in _parsed(runnable, report):
             spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
             read[article.id] = (doc.text, spans)
+    corpus = corpus_names(text for text, _ in read.values())
+    read = {i: (text, with_known_names(text, spans, corpus)) for i, (text, spans) in read.items()}
     resolved = _resolve_and_store(
         {a.id: a for a in runnable if a.id in read}, read, report=report, final=True
     )
