@@ -30,7 +30,9 @@ class EntityQuerySet(models.QuerySet):
         """Entities whose canonical name or any alias has this key."""
         # As typed, and normalised like a rule ("Iran's" finds Iran).
         keys = {name_key(name), rule_key(name)}
-        return self.filter(models.Q(key__in=keys) | models.Q(aliases__key__in=keys)).distinct()
+        return self.filter(
+            models.Q(key__in=keys) | models.Q(aliases__key__in=keys, aliases__active=True)
+        ).distinct()
 
 
 class Entity(models.Model):
@@ -87,6 +89,13 @@ class Entity(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("entities:detail", args=[self.slug])
+
+    @property
+    def known_as(self) -> list[str]:
+        """Other names that find it (its active rules), editors' first: from
+        prefetched aliases when there are some, so a page costs no query."""
+        rules = [a for a in self.aliases.all() if a.active]
+        return [a.name for a in sorted(rules, key=lambda a: (a.automatic, a.name.casefold()))]
 
     @classmethod
     def unique_slug(cls, name: str, type_: str) -> str:

@@ -40,9 +40,13 @@ def _runs(text: str) -> list[list[re.Match]]:
 
 
 def _phrases(text: str) -> Iterable[tuple[int, int, str]]:
+    """Capitalised phrases, longest first; one word only when it stands
+    alone ("Trump" in "Ivanka Trump" is someone else's surname)."""
     for run in _runs(text):
         for i in range(len(run)):
             for j in range(min(len(run), i + MAX_WORDS), i, -1):
+                if j - i == 1 and len(run) > 1:
+                    continue
                 start, end = run[i].start(), run[j - 1].end()
                 yield start, end, text[start:end]
 

@@ -106,3 +106,13 @@ def apply_blocked_name(blocked_name_id: int) -> None:
 @shared_task(acks_late=True, **RETRY)
 def apply_removed_rules(alias_names: list[str], blocked_names: list[str]) -> None:
     services.rules_remove_apply(alias_names=alias_names, blocked_names=blocked_names)
+
+
+@shared_task(acks_late=True, **RETRY)
+def set_alias_active(alias_id: int, active: bool) -> None:
+    services.alias_set_active(alias_id=alias_id, active=active)
+
+
+@shared_task(acks_late=True, **RETRY)
+def accept_duplicate(candidate_id: int) -> None:
+    services.duplicate_accept(candidate_id=candidate_id)

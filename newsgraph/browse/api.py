@@ -262,7 +262,7 @@ def search(
             "query": results.query,
             "mode": results.mode,
             "entity": _entity_ref(entity) if entity else None,
-            "aliases": [a.name for a in entity.aliases.all()] if entity else [],
+            "aliases": entity.known_as if entity else [],
             "did_you_mean": [_entity_ref(e) for e in results.did_you_mean],
             "trending": [
                 {**_entity_ref(e), "week": getattr(e, "week", 0)} for e in results.trending
@@ -301,7 +301,7 @@ def entity_detail(
         {
             **_entity_ref(entity),
             "stories": span.stories,
-            "aliases": [a.name for a in entity.aliases.all()],
+            "aliases": entity.known_as,
             "first_seen": span.first_seen,
             "last_seen": span.last_seen,
             "feed_url": reverse("entities:feed", args=[entity.slug]),
