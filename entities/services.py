@@ -281,11 +281,11 @@ def alias_set_active(*, alias_id: int, active: bool) -> Alias:
 
 @transaction.atomic
 def duplicate_accept(*, candidate_id: int) -> Entity:
-    """Merge the pair into the entity with more stories."""
+    """Merge the pair: the fuller name absorbs the other ("Johnson" into
+    "Michael Johnson"), or, as long, the one with more stories."""
     candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate_id)
-    first, second = Entity.objects.filter(
-        pk__in=[candidate.entity_id, candidate.other_id]
-    ).order_by("-story_count", "id")
+    pair = Entity.objects.filter(pk__in=[candidate.entity_id, candidate.other_id])
+    first, second = sorted(pair, key=lambda e: (-len(e.key.split()), -e.story_count, e.pk))
     candidate.status = DuplicateCandidate.Status.ACCEPTED
     candidate.decided_at = timezone.now()
     candidate.save(update_fields=["status", "decided_at"])
