@@ -160,7 +160,7 @@ def _assign_partials(
     surnames = {e.key.split()[-1] for e in partials}  # "yeltsin", "m. atherton" → "atherton"
     people: dict[str, list[Entity]] = {}
     for person in Entity.objects.filter(surname_key__in=surnames, blocked=False).only(
-        "id", "key", "name", "story_count"
+        "id", "key", "name", "story_count", "surname_key"
     ):
         people.setdefault(person.surname_key, []).append(person)
     story_of = {id(e): article_id for article_id, ents in stories.items() for e in ents}

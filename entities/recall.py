@@ -51,6 +51,13 @@ def _phrases(text: str) -> Iterable[tuple[int, int, str]]:
                 yield start, end, text[start:end]
 
 
+def _key(phrase: str) -> str:
+    """name_key, without its Unicode work for plain ASCII (most phrases)."""
+    if phrase.isascii():
+        return " ".join(phrase.casefold().split())
+    return name_key(phrase)
+
+
 def _starts_a_sentence(text: str, start: int) -> bool:
     i = start - 1
     while i >= 0 and text[i] in " \"“'‘(":
@@ -64,7 +71,7 @@ def corpus_names(texts: Iterable[str]) -> dict[str, str]:
     phrases, words = set(), set()
     for text in texts:
         for _, _, phrase in _phrases(text):
-            key = name_key(phrase)
+            key = _key(phrase)
             (phrases if " " in key else words).add(key)
     known: dict[str, str] = {}
     if phrases:
@@ -109,7 +116,7 @@ def with_known_names(text: str, spans: list[RawSpan], corpus: dict[str, str]) ->
         return all(end <= a or start >= b for a, b in taken)
 
     for start, end, phrase in _phrases(text):
-        key = name_key(phrase)
+        key = _key(phrase)
         label = story.get(key)
         if label is None:
             label = corpus.get(key)

@@ -6,9 +6,10 @@ few names in capitals and types them badly, and the names it finds would be
 shown as "MOSCOW". So each shouted word is given the casing the story itself
 uses for it elsewhere ("Moscow", "poll", "NATO"); without such evidence a
 word in a dateline or table is a name (Title case), a word of a headline is
-not (lower case), a dotted or short word ("U.S.", "UN") is an acronym and
-stays as it is. Only letters change case: offsets into the text stay valid,
-so mentions found in the cased text point into the stored one.
+not (lower case) unless the story names it in a dateline, a common word is
+lower case, and a dotted or short word ("U.S.", "UN") is an acronym and stays
+as it is. Only letters change case: offsets into the text stay valid, so
+mentions found in the cased text point into the stored one.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from collections import Counter
 
 _PARAGRAPHS = re.compile(r"[^\n]+")
 _WORD = re.compile(r"[^\W\d_](?:[^\W\d_]|['.-](?=[^\W\d_]))*\.?")
+# A word in capitals: two letters or more, none in lower case.
+_CAPS_WORD = re.compile(r"(?<![\w'.-])[^\W\d_a-z]{2,}(?:['.-]?[^\W\d_a-z]+)*\.?(?![\w'-])")
+_ANY_CAPS = re.compile(r"[^\W\d_a-z]{2}")
 # A paragraph is shouted when most of its words are in capitals.
 SHOUTED_SHARE = 0.6
 ACRONYM_MAX_LETTERS = 3
@@ -34,47 +38,59 @@ def _title(word: str) -> str:
     return "-".join(part[:1].upper() + part[1:].lower() for part in word.split("-"))
 
 
-def truecase(text: str) -> str:
-    """`text` with its shouted words cased; the same length, only letters changed."""
-    regions: list[tuple[int, int, str]] = []  # (start, end, default) of shouted words
-    evidence: dict[str, Counter] = {}
+def _shouted_regions(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, default casing) of each shouted word."""
+    regions = []
     for paragraph in _PARAGRAPHS.finditer(text):
-        words = list(_WORD.finditer(paragraph.group()))
-        if not words:
+        body = paragraph.group()
+        if not _ANY_CAPS.search(body):
             continue
-        caps = [_is_caps(w.group()) for w in words]
         base = paragraph.start()
-        if sum(caps) >= SHOUTED_SHARE * len(words):
+        caps = [m for m in _CAPS_WORD.finditer(body) if _is_caps(m.group())]
+        if not caps:
+            continue
+        words = len(_WORD.findall(body))
+        if len(caps) >= SHOUTED_SHARE * words:
             # A headline (the story's first line) is mostly common words; a
             # shouted line elsewhere is mostly names (tables, bylines).
             default = "lower" if base == 0 else "title"
-            shouted = range(len(words))
-        else:
-            # A dateline: the capitals a paragraph starts with.
-            lead = 0
-            while lead < len(words) and caps[lead]:
-                lead += 1
-            default, shouted = "title", range(lead)
-        shouted_set = set(shouted)
-        for i, w in enumerate(words):
-            if i in shouted_set:
-                regions.append((base + w.start(), base + w.end(), default))
-            else:
-                evidence.setdefault(w.group().lower(), Counter())[w.group()] += 1
+            regions += [(base + m.start(), base + m.end(), default) for m in caps]
+            continue
+        # A dateline: the capitals a paragraph starts with.
+        lead = []
+        for match in _WORD.finditer(body):
+            if not _is_caps(match.group()):
+                break
+            lead.append(match)
+        regions += [(base + m.start(), base + m.end(), "title") for m in lead]
+    return regions
+
+
+def truecase(text: str) -> str:
+    """`text` with its shouted words cased; the same length, only letters changed."""
+    regions = _shouted_regions(text)
     if not regions:
         return text
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    wanted = {text[s:e].lower() for s, e, _ in regions}
+    inside = {s for s, _, _ in regions}
+    evidence: dict[str, Counter] = {}
+    pattern = re.compile(
+        r"(?<![\w'.-])(?:" + "|".join(map(re.escape, wanted)) + r")(?![\w'-])", re.IGNORECASE
+    )
+    for match in pattern.finditer(text):
+        if match.start() not in inside:
+            evidence.setdefault(match.group().lower(), Counter())[match.group()] += 1
     named: dict[str, Counter] = {}
     for start, end, default in regions:
         if default == "title":
             word = text[start:end]
             named.setdefault(word.lower(), Counter())[_title(word)] += 1
-    from spacy.lang.en.stop_words import STOP_WORDS
 
     pieces, cursor = [], 0
     for start, end, default in regions:
         word = text[start:end]
-        if not _is_caps(word):
-            continue
         forms = evidence.get(word.lower())
         if not forms and default == "lower":
             # A headline word the story only writes in a dateline or table
