@@ -366,9 +366,11 @@ def kept_metadata(tree) -> str:
         elif tag == "script" and (element.get("type") or "").lower() == "application/ld+json":
             if len(element.text or "") <= KEPT_MAX_CHARS // 2:
                 head.append(element)
-        elif tag in ("time", "h1") or (
-            tag != "meta" and any(a in element.attrib for a in _DATE_ATTRS)
-        ) or element.get("itemprop", "").lower() in ("datepublished", "datecreated"):
+        elif (
+            tag in ("time", "h1")
+            or (tag != "meta" and any(a in element.attrib for a in _DATE_ATTRS))
+            or element.get("itemprop", "").lower() in ("datepublished", "datecreated")
+        ):
             body.append(element)
 
     def shallow(element):
