@@ -17,6 +17,12 @@ import threading
 SAMPLE_CHARS = 2_000
 # Fewer letters than this and any answer is a guess: the story stays "".
 MIN_LETTERS = 12
+# py3langid's probability (normalised over its 97 languages) below which the
+# language is left unknown: a few English words with foreign names ("Angela
+# Merkel spoke") come out as Dutch at 0.1; a story of any length in one
+# language scores above 0.99. Unknown-language stories are read by the
+# default model, as before detection existed.
+MIN_PROBABILITY = 0.5
 
 _lock = threading.Lock()
 
@@ -25,19 +31,19 @@ _lock = threading.Lock()
 def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE)
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def detect_language(title: str, text: str) -> str:
     """ISO 639-1 code of the story's language (e.g. "en", "ru"), "" when
-    there are too few letters to tell."""
+    the text is too short or too mixed to tell."""
     sample = f"{title}\n{text[:SAMPLE_CHARS]}"
     if sum(ch.isalpha() for ch in sample[:200]) < MIN_LETTERS:
         return ""
     with _lock:  # the model's first load must happen once
         identifier = _identifier()
-    code, _score = identifier.classify(sample)
-    return code
+    code, probability = identifier.classify(sample)
+    return code if probability >= MIN_PROBABILITY else ""
 
 
 @functools.cache

@@ -92,9 +92,14 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
 
     rules = Rules.load()
     resolved: dict[int, list[StoryEntity]] = {}
+    # A story in a language no configured model reads (SPACY_MODELS) is kept
+    # and searchable, with no entities rather than junk ones (issue #12).
+    for article in runnable:
+        if not nlp.reads(article.language):
+            resolved[article.id] = []
     # What leaves the zone is plain Python strings and offsets, never a Doc.
     with nlp.memory_zone():
-        for article, doc in _parsed(runnable, report):
+        for article, doc in _parsed([a for a in runnable if a.id not in resolved], report):
             try:
                 spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
                 resolved[article.id] = resolve_story(
@@ -167,7 +172,11 @@ def _parsed(articles: list[Article], report: ExtractReport) -> Iterator[tuple[Ar
     that breaks it is marked failed, with spaCy's error as the reason."""
     try:
         docs = list(
-            nlp.pipe([story_text(a) for a in articles], batch_size=settings.EXTRACTION_BATCH_SIZE)
+            nlp.pipe(
+                [story_text(a) for a in articles],
+                batch_size=settings.EXTRACTION_BATCH_SIZE,
+                languages=[a.language for a in articles],
+            )
         )
     except Exception as exc:  # spaCy's errors have no common base class
         if len(articles) > 1:
