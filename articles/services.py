@@ -19,6 +19,7 @@ from django.utils.dateparse import parse_datetime
 from articles.extraction import request_extraction
 from articles.languages import detect_language
 from articles.models import Article, Source
+from articles.signals import story_redated
 from articles.urls_util import InvalidURL, canonical_url
 
 logger = logging.getLogger(__name__)
@@ -329,3 +330,57 @@ def _host_name(url: str) -> str:
 
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")
+
+
+@dataclass
+class Redated:
+    article: Article
+    old: datetime
+    found: datetime | None  # None: no date found (the story keeps its date)
+    how: str  # "saved page" or "refetched page"
+
+
+class RedateSkipped(IngestError):
+    """A story that cannot be re-dated as asked (no saved page, no web address, fetch failed)."""
+
+
+def article_redate(*, article: Article, refetch: bool = False) -> Redated:
+    """Read a stored story's publication date again: from the page metadata
+    kept at ingest (with its URL and text), or by fetching its page again.
+    A date found replaces the stored one (date_source "page"); none found
+    leaves the story as it was. Dates given with a story, by an editor or by
+    a feed entry are the caller's to leave alone."""
+    from articles.webpages import kept_metadata, page_date, parse_html
+
+    metadata = article.page_metadata
+    how = "saved page"
+    if refetch:
+        from articles.fetching import FetchError, fetch_url
+
+        if not article.has_web_url:
+            raise RedateSkipped("a saved page with no web address cannot be refetched")
+        try:
+            page = fetch_url(article.url)
+        except FetchError as exc:
+            raise RedateSkipped(f"could not fetch {article.url[:200]}: {exc}") from None
+        metadata, how = kept_metadata(parse_html(page.text)), "refetched page"
+    if not metadata:
+        raise RedateSkipped("no saved page metadata (ingested from text); use --refetch")
+    # The kept metadata, with the story's text as the body: htmldate reads a
+    # date from the text too ("Published 3 February 2025").
+    from html import escape
+
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in article.text.split("\n\n"))
+    document = metadata.replace("</body>", paragraphs + "</body>", 1)
+    found = page_date(document, url=article.url if article.has_web_url else "")
+    old = article.published_at
+    if found is not None:
+        fields = ["published_at", "date_source"]
+        article.published_at, article.date_source = found, Article.DateSource.PAGE
+        if refetch and metadata != article.page_metadata:
+            article.page_metadata = metadata
+            fields.append("page_metadata")
+        article.save(update_fields=fields)
+        if found != old:
+            story_redated.send(sender=Article, article_id=article.pk)
+    return Redated(article=article, old=old, found=found, how=how)
