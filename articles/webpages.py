@@ -89,7 +89,11 @@ def _site(url: str) -> str:
     from courlan import extract_domain
 
     host = (urlsplit(url).hostname or "").lower()
-    return extract_domain(url) or host.removeprefix("www.")
+    try:
+        domain = extract_domain(url)
+    except Exception:  # courlan/tld on an odd host: compare hosts instead
+        domain = None
+    return domain or host.removeprefix("www.")
 
 
 def same_site(url: str, other: str) -> bool:
@@ -115,15 +119,23 @@ def _declared_urls(tree, *, page_url: str) -> list[tuple[str, str]]:
     found = [("canonical", u.strip()) for u in canonical] + [("og:url", u.strip()) for u in og]
     # A relative href is resolved against the page's address, or else against
     # an absolute URL the page declares for itself.
-    base = page_url or next((u for _, u in found if urlsplit(u).scheme in ("http", "https")), "")
+    base = page_url or next((u for _, u in found if _is_http(u)), "")
     resolved = []
     for kind, href in found:
-        if not href:
+        try:
+            absolute = urljoin(base, href) if base else href
+        except ValueError:  # "http://[bad", and the like
             continue
-        absolute = urljoin(base, href) if base else href
-        if urlsplit(absolute).scheme in ("http", "https"):
+        if href and _is_http(absolute):
             resolved.append((kind, absolute))
     return resolved
+
+
+def _is_http(url: str) -> bool:
+    try:
+        return urlsplit(url).scheme in ("http", "https")
+    except ValueError:
+        return False
 
 
 def choose_url(
