@@ -33,8 +33,17 @@ class SourceAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "source", "published_at", "status", "attempts", "original"]
-    list_filter = ["status", "source"]
+    list_display = [
+        "title",
+        "source",
+        "published_at",
+        "date_source",
+        "language",
+        "status",
+        "attempts",
+        "original",
+    ]
+    list_filter = ["status", "date_source", "language", "source"]
     search_fields = ["title", "url"]
     list_select_related = ["source"]
     date_hierarchy = "published_at"
@@ -42,17 +51,28 @@ class ArticleAdmin(admin.ModelAdmin):
         "url",
         "canonical_url",
         "content_hash",
+        "date_source",
         "status",
         "error",
         "attempts",
         "created_at",
         "extracted_at",
     ]
-    fields = ["title", "url", "source", "published_at", "text", *readonly_fields[1:]]
+    fields = [
+        "title",
+        "url",
+        "source",
+        "published_at",
+        "language",
+        "text",
+        *readonly_fields[1:],
+    ]
     actions = ["reextract"]
 
     @admin.display(description="Link")
     def original(self, article: Article) -> str:
+        if not article.has_web_url:
+            return "saved page"
         return format_html('<a href="{}" rel="noopener noreferrer">original</a>', article.url)
 
     @admin.action(description="Re-extract entities", permissions=["change"])
@@ -63,10 +83,13 @@ class ArticleAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} stories queued for extraction.", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
+        if change and "published_at" in form.changed_data:
+            obj.date_source = Article.DateSource.GIVEN  # an editor's date
         super().save_model(request, obj, form, change)
         if change and "published_at" in form.changed_data:
             story_redated.send(sender=Article, article_id=obj.pk)
-        if change and {"title", "text"} & set(form.changed_data):
+        # A new language can change whether NER reads the story (SPACY_MODELS).
+        if change and {"title", "text", "language"} & set(form.changed_data):
             services.articles_reset_for_extraction(article_ids=[obj.pk])
 
     def get_urls(self):

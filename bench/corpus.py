@@ -135,6 +135,7 @@ def load(
                 now,
                 "given",
                 "en",
+                "",  # page_metadata: the synthetic stories come as text
             )
         )
         published = batch_articles[-1][7]
@@ -225,7 +226,7 @@ def _entities_and_sources(now: datetime) -> tuple[list[int], list[int]]:
 
 ARTICLE_COLUMNS = (
     "id, url, canonical_url, content_hash, title, text, source_id, published_at, created_at,"
-    " status, error, attempts, extracted_at, date_source, language"
+    " status, error, attempts, extracted_at, date_source, language, page_metadata"
 )
 MENTION_COLUMNS = (
     "article_id, entity_id, spans, surfaces, count, in_title, in_lead, spread, salience,"
@@ -254,7 +255,7 @@ def _flush(articles: list[tuple], mentions: list[tuple]) -> None:
         marks = lambda n: ", ".join(["%s"] * n)  # noqa: E731
         when = connection.ops.adapt_datetimefield_value
         cursor.executemany(
-            f"INSERT INTO articles_article ({ARTICLE_COLUMNS}) VALUES ({marks(15)})",
+            f"INSERT INTO articles_article ({ARTICLE_COLUMNS}) VALUES ({marks(16)})",
             [(*a[:7], when(a[7]), when(a[8]), *a[9:12], when(a[12]), *a[13:]) for a in articles],
         )
         cursor.executemany(

@@ -104,17 +104,24 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
         else:
             runnable.append(article)
 
+    by_id = {a.id: a for a in runnable}
     read: dict[int, tuple[str, list[RawSpan]]] = {}
+    # A story in a language no configured model reads (SPACY_MODELS) is kept
+    # and searchable, with no entities rather than junk ones (issue #12).
+    for article in runnable:
+        if not nlp.reads(article.language):
+            read[article.id] = (story_text(article), [])
     # What leaves the zone is plain Python strings and offsets, never a Doc.
     with nlp.memory_zone():
-        for article, doc in _parsed(runnable, report):
+        for article, doc in _parsed([a for a in runnable if a.id not in read], report):
             spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
             read[article.id] = (doc.text, spans)
-    corpus = corpus_names(text for text, _ in read.values())
-    read = {i: (text, with_known_names(text, spans, corpus)) for i, (text, spans) in read.items()}
-    resolved = _resolve_and_store(
-        {a.id: a for a in runnable if a.id in read}, read, report=report, final=True
-    )
+    parsed = [i for i in read if nlp.reads(by_id[i].language)]
+    corpus = corpus_names(read[i][0] for i in parsed)
+    for i in parsed:
+        text, spans = read[i]
+        read[i] = (text, with_known_names(text, spans, corpus))
+    resolved = _resolve_and_store({i: by_id[i] for i in read}, read, report=report, final=True)
     if rescore and resolved:
         schedule_rescore(full=False)
     return report
@@ -240,6 +247,7 @@ def _parsed(articles: list[Article], report: ExtractReport) -> Iterator[tuple[Ar
             nlp.pipe(
                 [truecase(story_text(a)) for a in articles],
                 batch_size=settings.EXTRACTION_BATCH_SIZE,
+                languages=[a.language for a in articles],
             )
         )
     except Exception as exc:  # spaCy's errors have no common base class

@@ -21,7 +21,7 @@ from articles.models import Article, Source
 from entities import selectors as entity_selectors
 from entities.models import Entity, EntityType
 from newsgraph.browse import pages
-from newsgraph.browse.about import AboutEntry
+from newsgraph.browse.about import AboutEntry, no_entities_note
 from newsgraph.browse.filters import SearchFilters
 from newsgraph.browse.search import search as search_stories
 from newsgraph.browse.suggestions import entity_summary, suggestions
@@ -76,12 +76,27 @@ class AboutItem(Schema):
 class StoryOut(Schema):
     id: int
     title: str
-    url: str = Field(description="The original story.")
+    url: str = Field(
+        description='The original story; a saved page that named no web address has a "file:" '
+        "identity derived from its content instead (no original to link to)."
+    )
     page_url: str = Field(description="The story's page here, its mentions linked.")
     api_url: str
     breadcrumb: str
     source: str | None
     published_at: datetime
+    date_source: Literal["given", "page", "feed", "ingested", "future"] = Field(
+        description="Where `published_at` comes from: given with the story, read from the page, "
+        "the feed entry's date, or (ingested, future) none usable was found and it is when the "
+        "story was ingested."
+    )
+    language: str = Field(
+        description='ISO 639-1 code of the story\'s language; "" when it could not be told.'
+    )
+    entities_note: str = Field(
+        description="Why the story has no entities when its language has no entity model, e.g. "
+        '"No entities: language ru (Russian)"; "" otherwise.'
+    )
     snippet_html: str = Field(description="Escaped text; the only tags are <mark> around matches.")
     about: list[AboutItem]
 
@@ -150,6 +165,18 @@ class StoryDetailOut(Schema):
     breadcrumb: str
     source: str | None
     published_at: datetime
+    date_source: Literal["given", "page", "feed", "ingested", "future"] = Field(
+        description="Where `published_at` comes from: given with the story, read from the page, "
+        "the feed entry's date, or (ingested, future) none usable was found and it is when the "
+        "story was ingested."
+    )
+    language: str = Field(
+        description='ISO 639-1 code of the story\'s language; "" when it could not be told.'
+    )
+    entities_note: str = Field(
+        description="Why the story has no entities when its language has no entity model, e.g. "
+        '"No entities: language ru (Russian)"; "" otherwise.'
+    )
     status: str
     mentions: list[MentionOut]
 
@@ -194,9 +221,18 @@ def _story(article: Article) -> dict:
         "api_url": reverse("api:story_detail", kwargs={"story_id": article.pk}),
         "breadcrumb": article.breadcrumb,
         "source": article.source.name if article.source else None,
-        "published_at": article.published_at,
+        **_dating(article),
         "snippet_html": str(getattr(article, "snippet", "") or ""),
         "about": [_about(m) for m in about],
+    }
+
+
+def _dating(article: Article) -> dict:
+    return {
+        "published_at": article.published_at,
+        "date_source": article.date_source,
+        "language": article.language,
+        "entities_note": no_entities_note(article),
     }
 
 
@@ -232,6 +268,14 @@ def search(
     date_to: date | None = None,
     source: Annotated[int | None, Field(ge=1, le=MAX_ID, description="Source id.")] = None,
     type: EntityType | None = None,  # the page calls it "type" too
+    language: Annotated[
+        str,
+        Field(
+            max_length=12,
+            pattern=r"^([a-z]{2,3}(-[A-Za-z0-9]{1,8})?)?$",
+            description='Only stories in this language (ISO 639-1 code, e.g. "en", "ru").',
+        ),
+    ] = "",
     about: AboutOrder = "name",
     page: PageNumber = 1,
 ):
@@ -253,6 +297,7 @@ def search(
         date_to=date_to,
         source=source_obj,
         entity_type=type.value if type else "",
+        language=language,
     )
     results = search_stories(q=_clean(q), filters=filters, page=page, about_order=about)
     entity = results.entity
@@ -339,7 +384,7 @@ def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MA
             "page_url": article.get_absolute_url(),
             "breadcrumb": article.breadcrumb,
             "source": article.source.name if article.source else None,
-            "published_at": article.published_at,
+            **_dating(article),
             "status": article.status,
             "mentions": [
                 {

@@ -22,7 +22,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-url",
             default="",
-            help="For HTML files without a canonical URL: the URL is BASE_URL/FILENAME.",
+            help="For HTML files without a plausible canonical URL: the URL is "
+            "BASE_URL/FILENAME (without it such a page is stored under a file: identity).",
         )
         parser.add_argument(
             "--feed",
@@ -109,23 +110,19 @@ class Command(BaseCommand):
             bar.update(total - bar.n)
 
     def _ingest_html(self, file: Path, report, base_url: str) -> None:
-        import trafilatura
-
         try:
             raw = file.read_bytes()
         except OSError as exc:
             report.failed.append((str(file), f"cannot read: {exc.strerror}"))
             return
         html = raw.decode("utf-8", errors="replace")
-        metadata = trafilatura.extract_metadata(html)
-        url = (metadata.url if metadata else "") or (
-            f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
-        )
-        if not url:
-            report.failed.append((str(file), "no canonical URL in the page; pass --base-url"))
-            return
+        # The page's own canonical URL when plausible, else BASE_URL/FILENAME,
+        # else a file: identity from its content (services.page_ingest).
+        fallback = f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
         self._count(
-            lambda: services.article_ingest(url=url, html=html, enqueue=False), str(file), report
+            lambda: services.page_ingest(html=html, base_url=fallback, enqueue=False),
+            str(file),
+            report,
         )
 
     def _ingest_url(self, url: str, report) -> None:
