@@ -25,6 +25,7 @@ automatic rule off keeps it off: the corpus never writes it again.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections import Counter
 from collections.abc import Iterable
@@ -104,6 +105,18 @@ def assign_entities(stories: dict[int, list[StoryEntity]], *, rules: CorpusRules
     for e in pending:
         if id(e) in known and id(e) not in partials:
             e.entity_id = known[id(e)].id
+    # New names first, so that a partial name can join a full name this very
+    # batch brings ("Trump" in one story, "Donald Trump" in the next).
+    _assign_new(
+        [
+            e
+            for e in pending
+            if e.entity_id is None
+            and id(e) not in known
+            and (id(e) not in partials or len(e.key.split()) > 1)
+        ],
+        follow_up=follow_up,
+    )
     # The story's other names are known now: its context for partial names.
     _assign_partials(stories, [e for e in pending if id(e) in partials], rules=rules)
     for e in pending:
@@ -167,6 +180,7 @@ def _assign_partials(
     for e in partials:
         words = e.key.split()
         candidates = [p for p in people.get(words[-1], []) if _stands_for(words, p.key.split())]
+        candidates = [p for p in candidates if p.id != e.entity_id]
         if not candidates:
             continue
         if len(candidates) == 1:
@@ -487,8 +501,77 @@ def settle(*, limit: int = SETTLE_BATCH) -> int:
         Entity.objects.bulk_update(changed, ["type", "name", "surname_key"], batch_size=500)
     for entity, name in renamed:
         _rename_to_data_spelling(entity, name)
+    for entity in entities:
+        if not entity.blocked:
+            _propose_look_alikes(entity)
     Entity.objects.filter(pk__in=[e.pk for e in entities]).update(unsettled=False)
     return len(entities)
+
+
+LOOK_ALIKE_RATIO = 0.88
+SHORT_FORM_TYPES = frozenset({"ORG", "PERSON"})
+LOOK_ALIKE_POOL = 100
+
+
+def _propose_look_alikes(entity: Entity) -> None:
+    """Spellings close enough to be one name ("Teheran" / "Tehran",
+    "Mohammad" / "Mohammed al-Sudani"), and an acronym whose initials a name
+    in its own stories spells without a definition: for editors to decide."""
+    if len(entity.key) < 4:
+        return
+    pool = (
+        Entity.objects.filter(key__startswith=entity.key[:3], type=entity.type, blocked=False)
+        .exclude(pk=entity.pk)
+        .order_by("-story_count", "id")
+        .only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
+    )
+    for other in pool:
+        ratio = difflib.SequenceMatcher(None, entity.key, other.key).ratio()
+        if ratio >= LOOK_ALIKE_RATIO:
+            _propose_pair(entity, other, "similar spelling", {"similarity": round(ratio, 2)})
+    if len(entity.key.split()) <= 2 and entity.type in SHORT_FORM_TYPES:
+        # A short form of a company's name ("Corvane" / "Corvane Systems"); a
+        # place or a group is not one ("Mexico" / "Mexico City").
+        longer = Entity.objects.filter(
+            key__startswith=f"{entity.key} ", type="ORG", blocked=False
+        ).only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
+        for other in longer:
+            _propose_pair(entity, other, "short form", {"short": entity.name})
+    if ACRONYM.match(entity.name) and " " not in entity.key:
+        letters = entity.key.replace(".", "").upper()
+        stories = Mention.objects.filter(entity=entity).values("article_id")[:50]
+        for other in Entity.objects.filter(mentions__article_id__in=stories).distinct()[:200]:
+            words = other.name.split()
+            if len(words) >= 2 and letters in _initials(words):
+                _propose_pair(entity, other, "initials", {"initials": letters})
+
+
+def _initials(words: list[str]) -> set[str]:
+    from entities.resolution import _initials as initials
+
+    return initials(words)
+
+
+def _propose_pair(entity: Entity, other: Entity, reason: str, evidence: dict) -> None:
+    first, second = sorted([entity, other], key=lambda e: e.pk)
+    DuplicateCandidate.objects.get_or_create(
+        entity_id=first.pk,
+        other_id=second.pk,
+        defaults={
+            "reason": reason,
+            "evidence": {
+                **evidence,
+                "candidates": [
+                    {"id": e.pk, "name": e.name, "stories": e.story_count, "together": 0}
+                    for e in (first, second)
+                ],
+            },
+            "stories_affected": Mention.objects.filter(entity_id__in=[first.pk, second.pk])
+            .values("article_id")
+            .distinct()
+            .count(),
+        },
+    )
 
 
 def _spelled_out(surface: str) -> bool:

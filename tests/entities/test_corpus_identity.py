@@ -142,3 +142,23 @@ def test_type_and_display_name_follow_the_corpus_unless_an_editor_chose(ingest_s
 def test_mentions_remember_ners_label(ingest_story):
     story = ingest_story("Visit", "Angela Merkel visited Paris on Monday.")
     assert Mention.objects.get(article=story, entity__name="Angela Merkel").label == "PERSON"
+
+
+def test_a_partial_name_joins_a_full_name_from_the_same_batch(db):
+    from articles.services import article_ingest
+    from entities.extraction import articles_extract
+
+    full = article_ingest(
+        url="https://x.example/1",
+        title="Orders",
+        text="President Donald Trump signed orders.",
+        enqueue=False,
+    ).article
+    bare = article_ingest(
+        url="https://x.example/2",
+        title="Peso",
+        text="The peso fell after Trump spoke.",
+        enqueue=False,
+    ).article
+    articles_extract(article_ids=[full.id, bare.id], rescore=False)
+    assert about(bare)["Donald Trump"].surfaces == "Trump"
