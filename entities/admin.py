@@ -344,11 +344,30 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
 
     @admin.display(description="Evidence")
     def evidence_html(self, candidate: DuplicateCandidate) -> str:
-        rows = candidate.evidence.get("candidates", [])
-        return format_html_join(
-            "; ",
-            "{}: {} stories, {} shared with this story's entities",
-            ((c.get("name", "?"), c.get("stories", 0), c.get("together", 0)) for c in rows),
+        evidence = candidate.evidence
+        if "candidates" in evidence:  # a partial name the story's context could not place
+            return format_html_join(
+                "; ",
+                "“{}” · {}: {} stories, {} sharing entities with the story",
+                (
+                    (evidence.get("surface", ""), c["name"], c["stories"], c["together"])
+                    for c in evidence["candidates"]
+                ),
+            )
+        detail = ", ".join(
+            f"{key} {evidence[key]}"
+            for key in ("similarity", "short", "initials")
+            if key in evidence
+        )
+        counts = "; ".join(
+            f"{name}: {n} stories" for name, n in evidence.get("stories", {}).items()
+        )
+        return format_html(
+            "{} · {} · {} together · types {}",
+            detail,
+            counts,
+            evidence.get("together", 0),
+            " / ".join(evidence.get("types", [])),
         )
 
     @admin.action(description="Accept: merge each pair", permissions=["change"])

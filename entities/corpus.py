@@ -554,6 +554,12 @@ def _initials(words: list[str]) -> set[str]:
 
 def _propose_pair(entity: Entity, other: Entity, reason: str, evidence: dict) -> None:
     first, second = sorted([entity, other], key=lambda e: e.pk)
+    if DuplicateCandidate.objects.filter(entity_id=first.pk, other_id=second.pk).exists():
+        return
+    stories = {
+        e.pk: set(Mention.objects.filter(entity_id=e.pk).values_list("article_id", flat=True))
+        for e in (first, second)
+    }
     DuplicateCandidate.objects.get_or_create(
         entity_id=first.pk,
         other_id=second.pk,
@@ -561,15 +567,14 @@ def _propose_pair(entity: Entity, other: Entity, reason: str, evidence: dict) ->
             "reason": reason,
             "evidence": {
                 **evidence,
-                "candidates": [
-                    {"id": e.pk, "name": e.name, "stories": e.story_count, "together": 0}
-                    for e in (first, second)
-                ],
+                "types": [first.type, second.type],
+                "stories": {
+                    first.name: len(stories[first.pk]),
+                    second.name: len(stories[second.pk]),
+                },
+                "together": len(stories[first.pk] & stories[second.pk]),
             },
-            "stories_affected": Mention.objects.filter(entity_id__in=[first.pk, second.pk])
-            .values("article_id")
-            .distinct()
-            .count(),
+            "stories_affected": len(stories[first.pk] | stories[second.pk]),
         },
     )
 

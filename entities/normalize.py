@@ -47,6 +47,13 @@ _DOTTED_ABBREVIATION = re.compile(r"(?:^|[\s-])(?:[A-Za-z]\.)+[A-Za-z]$")
 _POSSESSIVE = re.compile(r"(?:'s|')$")
 # Wire headlines start with a section in capitals: "SOCCER - RUSSIA", "ATHLETICS - CHRISTIE".
 _SECTION_PREFIX = re.compile(r"^[A-Z][A-Za-z&/]*(?: [A-Z][A-Za-z&/]*)? - (?=\S)")
+# A title before a person's name, when a capitalised name follows.
+_LEADING_TITLE = re.compile(
+    r"^(?i:president|vice[- ]president|prime minister|minister|chancellor|councillor|councilor|"
+    r"senator|sen|rep|representative|governor|gov|mayor|general|gen|colonel|col|captain|capt|"
+    r"judge|justice)"
+    r"\.?\s+(?=[A-Z])"
+)
 # "pro-Tehran", "anti-Kremlin": an attitude to a name, the name is what follows.
 _ATTITUDE_PREFIX = re.compile(r"^(?:pro|anti|non|ex|post|pre|neo|pan)-(?=[A-Z])")
 # Lower-case words after the name of a person, organisation or place describe
@@ -65,6 +72,8 @@ def normalize_surface(text: str, label: str = "") -> str:
     Returns "" for junk."""
     text = unicodedata.normalize("NFC", text).translate(_QUOTES)
     text = _strip_edges(_SPACE.sub(" ", text))
+    if label == "PERSON":
+        text = _LEADING_TITLE.sub("", text)  # "Councillor Desmond Achebe"
     if label:
         # What NER read, not what an editor typed (rule_key passes no label):
         # "Formula 1" or "pro-Tehran" as a rule means just that.

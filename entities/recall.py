@@ -22,13 +22,15 @@ LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"})
 CORPUS_MIN_STORIES = 2
 MAX_WORDS = 4
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*[\w]|[A-Z]")
+_JOINER = re.compile(r" (?:(?:of|the|de|du|des|la|le|del|da|di|van|von|der|al|bin|and|&) )*")
 
 
 def _runs(text: str) -> list[list[re.Match]]:
-    """Runs of capitalised words separated by single spaces."""
+    """Runs of capitalised words, separated by single spaces or by the small
+    words names are made with ("Port of Lisbon", "Bank of England")."""
     runs, current = [], []
     for match in _CAPITALISED_RUN.finditer(text):
-        if current and text[current[-1].end() : match.start()] == " ":
+        if current and _JOINER.fullmatch(text[current[-1].end() : match.start()]):
             current.append(match)
         else:
             if current:

@@ -74,3 +74,16 @@ def test_shouted_lines_reach_ner_cased(ingest_story):
     names = set(Entity.objects.filter(story_count__gt=0).values_list("name", flat=True))
     assert "Washington" in names
     assert not any(name.isupper() and len(name) > 4 for name in names)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Councillor Desmond Achebe", "Desmond Achebe"),
+        ("President Clinton", "Clinton"),
+        ("Chancellor of the Exchequer", "Chancellor of the Exchequer"),
+        ("King Hussein", "King Hussein"),  # a title that is part of the name
+    ],
+)
+def test_a_job_title_before_a_persons_name_goes(raw, expected):
+    assert normalize_surface(raw, "PERSON") == expected
