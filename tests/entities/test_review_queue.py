@@ -28,7 +28,7 @@ def test_the_queue_shows_evidence_most_stories_first(ingest_story, admin_client)
     _ambiguous_johnson(ingest_story)
     page = admin_client.get(QUEUE).content.decode()
     assert "Boris Johnson" in page and "Michael Johnson" in page
-    assert "shared with this story" in page  # the evidence
+    assert "sharing entities with the story" in page  # the evidence
     affected = list(DuplicateCandidate.objects.values_list("stories_affected", flat=True))
     assert affected == sorted(affected, reverse=True)
 
