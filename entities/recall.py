@@ -3,8 +3,9 @@
 NER reads each sentence on its own: it tags "Lebed" in one sentence and
 misses him in the next, or never tags a surname the corpus knows well. After
 NER, every other occurrence of a name the story's NER found, and of a name
-the corpus knows (a multi-word name, or a person's surname, seen in at least
-CORPUS_MIN_STORIES stories), becomes a span too. It never overrides an NER
+the corpus knows (a multi-word name or a person's surname seen in at least
+CORPUS_MIN_STORIES stories, or the name of an active rule), becomes a span
+too. It never overrides an NER
 span, and a lone capitalised word at the start of a sentence ("Major
 changes...") counts only when this story's NER found it as a name.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from entities.models import Entity
+from entities.models import Alias, Entity
 from entities.normalize import name_key, normalize_surface
 from entities.resolution import RawSpan
 
@@ -82,6 +83,15 @@ def corpus_names(texts: Iterable[str]) -> dict[str, str]:
                 key__in=phrases, story_count__gte=CORPUS_MIN_STORIES, blocked=False
             )
             .values_list("key", "type")
+            .iterator()
+        ):
+            if type_ in LABELS:
+                known.setdefault(key, type_)
+    if phrases or words:
+        # The rules' names too: "PMF", "U.N.", an editor's "Trump".
+        for key, type_ in (
+            Alias.objects.filter(key__in=phrases | words, active=True, entity__blocked=False)
+            .values_list("key", "entity__type")
             .iterator()
         ):
             if type_ in LABELS:

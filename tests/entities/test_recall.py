@@ -41,3 +41,15 @@ def test_a_corpus_surname_at_a_sentence_start_is_not_enough():
     text = "Major changes were announced. The plan was praised by Major."
     found = with_known_names(text, [], corpus={"major": "PERSON"})
     assert [(s.text, s.start) for s in found] == [("Major", text.rindex("Major"))]
+
+
+def test_the_corpus_knows_names_from_stories_and_rules(db):
+    from entities.models import Alias, Entity
+    from entities.recall import corpus_names
+
+    Entity.objects.create(name="Boris Yeltsin", type="PERSON", story_count=5)
+    pmf = Entity.objects.create(name="Popular Mobilization Forces", type="ORG", story_count=1)
+    Alias.objects.create(name="PMF", entity=pmf, origin=Alias.Origin.DEFINITION)
+    Entity.objects.create(name="Rare Name", type="PERSON", story_count=1)
+    known = corpus_names(["Aides to Yeltsin met the PMF and Rare Name in Baghdad."])
+    assert known == {"yeltsin": "PERSON", "pmf": "ORG"}
