@@ -23,7 +23,7 @@ LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"})
 CORPUS_MIN_STORIES = 2
 MAX_WORDS = 4
 _CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*[\w]|[A-Z]")
-_JOINER = re.compile(r" (?:(?:of|the|de|du|des|la|le|del|da|di|van|von|der|al|bin|and|&) )*")
+_JOINER = re.compile(r" (?:(?:of|the|de|du|des|la|le|del|da|di|van|von|der|al|bin) )*")
 
 
 def _runs(text: str) -> list[list[re.Match]]:
