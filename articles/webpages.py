@@ -1,6 +1,8 @@
 """Reading one HTML page: its main text (trafilatura), its headline, the URL to
 store it under, its publication date (htmldate) and the metadata kept to
-re-date it later (issue #12).
+re-date it later (issue #12). Over 400 lines on purpose: the four readings
+share one parsed document and one notion of "the same site", and each is
+short; split, they would pass the tree and the site rules between modules.
 
 Pages are parsed once with lxml and searched as a whole document: a stray
 `<img>`, `<div>` or `<noscript><iframe>` early in `<head>` makes the HTML

@@ -85,7 +85,7 @@ def settle_corpus() -> None:
     """What the background does after a burst of stories (corpus-level
     re-resolution), run here and now; absent before #11."""
     try:
-        from entities.corpus import corpus_settle
+        from entities.settle import corpus_settle
     except ImportError:
         return
     corpus_settle()

@@ -25,19 +25,18 @@ automatic rule off keeps it off: the corpus never writes it again.
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils.text import slugify
 
-from entities.models import Alias, DuplicateCandidate, Entity, Mention
-from entities.normalize import key_variants, name_key, surname_key
+from entities.models import Alias, Entity, Mention
+from entities.new_entities import create_entities
+from entities.normalize import key_variants, name_key
 from entities.places import place_for
+from entities.proposals import propose_candidates
 from entities.resolution import ACRONYM, StoryEntity
 
 logger = logging.getLogger(__name__)
@@ -50,8 +49,6 @@ CONTEXT_MARGIN = 2.0
 # Co-occurrence is counted over a candidate's most recent stories, at most.
 CONTEXT_SAMPLE = 200
 # Settling type and display name looks at an entity's latest mentions, at most.
-SETTLE_SAMPLE = 300
-SETTLE_BATCH = 2000
 
 
 @dataclass
@@ -127,7 +124,7 @@ def assign_entities(stories: dict[int, list[StoryEntity]], *, rules: CorpusRules
     for ents in stories.values():
         for e in ents:
             if e.ambiguous:
-                _propose(e.entity_id, e.ambiguous, surface=e.name)
+                propose_candidates(e.entity_id, e.ambiguous, surface=e.name)
     for article_id, ents in stories.items():
         _learn_definitions(article_id, ents, rules=rules, follow_up=follow_up)
     return follow_up
@@ -290,7 +287,7 @@ def _assign_new(pending: list[StoryEntity], *, follow_up: FollowUp) -> None:
     if not missing:
         return
     keys = list(missing)
-    created = dict(zip(keys, _create_entities([missing[k] for k in keys]), strict=True))
+    created = dict(zip(keys, create_entities([missing[k] for k in keys]), strict=True))
     for e in pending:
         e.entity_id = created[_one_spelling(e)].id
     follow_up.article_ids.update(_stories_a_new_name_resolves(created.values()))
@@ -336,51 +333,8 @@ def _entity_named(name: str, type_: str) -> Entity:
     entity = Entity.objects.filter(key=key).order_by("-story_count", "id").first()
     if entity is None:
         rule = Alias.objects.filter(key=key, active=True).select_related("entity").first()
-        entity = rule.entity if rule else _create_entities([(name, type_)])[0]
+        entity = rule.entity if rule else create_entities([(name, type_)])[0]
     return entity
-
-
-def _create_entities(names: list[tuple[str, str]]) -> list[Entity]:
-    """Insert new entities in one statement; a concurrent worker inserting the
-    same name wins harmlessly (unique key+type), and a slug clash falls back to
-    one-by-one creation with a suffixed slug."""
-    new = [Entity(name=name, key=name_key(name), type=type_) for name, type_ in names]
-    slugs = [slugify(e.name)[:200] or "entity" for e in new]
-    taken = set(Entity.objects.filter(slug__in=set(slugs)).values_list("slug", flat=True))
-    unique = []
-    for entity, slug in zip(new, slugs, strict=True):
-        entity.surname_key = surname_key(entity.key, entity.type)
-        if slug not in taken:
-            entity.slug = slug
-            taken.add(slug)
-            unique.append(entity)
-    Entity.objects.bulk_create(unique, ignore_conflicts=True)
-    found = {
-        (e.key, e.type): e
-        for e in Entity.objects.filter(key__in=[e.key for e in new]).order_by("-story_count", "id")
-    }
-    created = []
-    for entity in new:
-        match = found.get((entity.key, entity.type)) or next(
-            (e for (k, _), e in found.items() if k == entity.key), None
-        )
-        created.append(match or _create_entity(name=entity.name, type_=entity.type))
-    return created
-
-
-def _create_entity(*, name: str, type_: str) -> Entity:
-    """Create, or fetch the one a concurrent worker just created."""
-    key = name_key(name)
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                return Entity.objects.create(name=name, type=type_)
-        except IntegrityError:
-            found = Entity.objects.filter(key=key, type=type_).first()
-            if found:
-                return found
-            # The slug was taken between checking and inserting: try again.
-    raise RuntimeError(f"could not create entity {name!r}")
 
 
 # --- acronyms defined in a story ---------------------------------------------------------
@@ -406,7 +360,7 @@ def _learn_definitions(
                 follow_up.article_ids.update(_stories_named(key, exclude=e.entity_id))
 
 
-# --- rules, proposals ------------------------------------------------------------------
+# --- rules ------------------------------------------------------------------
 
 
 def _write_rule(name: str, target: Entity, origin: str, evidence: str, rules: CorpusRules) -> bool:
@@ -430,196 +384,6 @@ def _stories_named(key: str, *, exclude: int) -> list[int]:
         .exclude(entity_id=exclude)
         .values_list("article_id", flat=True)[:50_000]
     )
-
-
-def _propose(entity_id: int, evidence: dict, *, surface: str) -> None:
-    """Editors decide what the story's context could not."""
-    counts = {c["id"]: c["stories"] for c in evidence.get("candidates", [])}
-    for candidate_id, stories in counts.items():
-        if candidate_id == entity_id:
-            continue
-        pair = sorted([entity_id, candidate_id])
-        DuplicateCandidate.objects.get_or_create(
-            entity_id=pair[0],
-            other_id=pair[1],
-            defaults={
-                "reason": f"“{surface}” may be this person",
-                "evidence": {"surface": surface, **evidence},
-                "stories_affected": stories,
-            },
-        )
-
-
-# --- settling: one type, one display name ------------------------------------------------
-
-
-def settle(*, limit: int = SETTLE_BATCH) -> int:
-    """Re-decide the type (corpus majority of NER's labels) and display name
-    (the most frequent well-cased spelling) of entities touched since the
-    last pass, unless an editor chose them. Returns how many were looked at."""
-    entities = list(Entity.objects.filter(unsettled=True).order_by("id")[:limit])
-    data_keys: dict[int, set[str]] = {}
-    for entity_id, key in Alias.objects.filter(
-        entity_id__in=[e.id for e in entities], origin=Alias.Origin.DATA, active=True
-    ).values_list("entity_id", "key"):
-        data_keys.setdefault(entity_id, set()).add(key)
-    changed, renamed = [], []
-    for entity in entities:
-        rows = list(
-            Mention.objects.filter(entity_id=entity.id)
-            .order_by("-article_id")
-            .values_list("label", "surfaces")[:SETTLE_SAMPLE]
-        )
-        labels = Counter(label for label, _ in rows if label)
-        # Its own spellings ("LONDON", "London"), and for a country the
-        # names data says are its own ("Britain" for the United Kingdom).
-        own = {entity.key} | data_keys.get(entity.id, set())
-        spellings = Counter(
-            s
-            for _, surfaces in rows
-            for s in surfaces.split("\n")
-            if name_key(s) in own and _spelled_out(s)
-        )
-        new_type = entity.type
-        if labels and not entity.type_locked:
-            top = max(labels.values())
-            new_type = entity.type if labels[entity.type] == top else labels.most_common(1)[0][0]
-            clash = Entity.objects.filter(key=entity.key, type=new_type).exclude(pk=entity.pk)
-            if new_type != entity.type and clash.exists():
-                new_type = entity.type  # an editor split the name by type: keep it
-        new_name = entity.name
-        if spellings and not entity.name_locked:
-            new_name = _display_name(spellings, current=entity.name)
-        if name_key(new_name) != entity.key:
-            renamed.append((entity, new_name))
-            new_name = entity.name
-        if (new_type, new_name) != (entity.type, entity.name):
-            entity.type, entity.name = new_type, new_name
-            entity.surname_key = surname_key(entity.key, new_type)
-            changed.append(entity)
-    if changed:
-        Entity.objects.bulk_update(changed, ["type", "name", "surname_key"], batch_size=500)
-    for entity, name in renamed:
-        _rename_to_data_spelling(entity, name)
-    for entity in entities:
-        if not entity.blocked:
-            _propose_look_alikes(entity)
-    Entity.objects.filter(pk__in=[e.pk for e in entities]).update(unsettled=False)
-    return len(entities)
-
-
-LOOK_ALIKE_RATIO = 0.88
-SHORT_FORM_TYPES = frozenset({"ORG", "PERSON"})
-LOOK_ALIKE_POOL = 100
-
-
-def _propose_look_alikes(entity: Entity) -> None:
-    """Spellings close enough to be one name ("Teheran" / "Tehran",
-    "Mohammad" / "Mohammed al-Sudani"), and an acronym whose initials a name
-    in its own stories spells without a definition: for editors to decide."""
-    if len(entity.key) < 4:
-        return
-    pool = (
-        Entity.objects.filter(key__startswith=entity.key[:3], type=entity.type, blocked=False)
-        .exclude(pk=entity.pk)
-        .order_by("-story_count", "id")
-        .only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
-    )
-    for other in pool:
-        ratio = difflib.SequenceMatcher(None, entity.key, other.key).ratio()
-        if ratio >= LOOK_ALIKE_RATIO:
-            _propose_pair(entity, other, "similar spelling", {"similarity": round(ratio, 2)})
-    if len(entity.key.split()) <= 2 and entity.type in SHORT_FORM_TYPES:
-        # A short form of a company's name ("Corvane" / "Corvane Systems"); a
-        # place or a group is not one ("Mexico" / "Mexico City").
-        longer = Entity.objects.filter(
-            key__startswith=f"{entity.key} ", type="ORG", blocked=False
-        ).only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
-        for other in longer:
-            _propose_pair(entity, other, "short form", {"short": entity.name})
-    if ACRONYM.match(entity.name) and " " not in entity.key:
-        letters = entity.key.replace(".", "").upper()
-        stories = Mention.objects.filter(entity=entity).values("article_id")[:50]
-        for other in Entity.objects.filter(mentions__article_id__in=stories).distinct()[:200]:
-            words = other.name.split()
-            if len(words) >= 2 and letters in _initials(words):
-                _propose_pair(entity, other, "initials", {"initials": letters})
-
-
-def _initials(words: list[str]) -> set[str]:
-    from entities.resolution import _initials as initials
-
-    return initials(words)
-
-
-def _propose_pair(entity: Entity, other: Entity, reason: str, evidence: dict) -> None:
-    first, second = sorted([entity, other], key=lambda e: e.pk)
-    if DuplicateCandidate.objects.filter(entity_id=first.pk, other_id=second.pk).exists():
-        return
-    stories = {
-        e.pk: set(Mention.objects.filter(entity_id=e.pk).values_list("article_id", flat=True))
-        for e in (first, second)
-    }
-    DuplicateCandidate.objects.get_or_create(
-        entity_id=first.pk,
-        other_id=second.pk,
-        defaults={
-            "reason": reason,
-            "evidence": {
-                **evidence,
-                "types": [first.type, second.type],
-                "stories": {
-                    first.name: len(stories[first.pk]),
-                    second.name: len(stories[second.pk]),
-                },
-                "together": len(stories[first.pk] & stories[second.pk]),
-            },
-            "stories_affected": len(stories[first.pk] | stories[second.pk]),
-        },
-    )
-
-
-def _spelled_out(surface: str) -> bool:
-    """A spelling to show: not an abbreviation ("U.S.", "UK")."""
-    return "." not in surface and not ACRONYM.match(surface)
-
-
-@transaction.atomic
-def _rename_to_data_spelling(entity: Entity, name: str) -> None:
-    """A country shown by the name the corpus uses for it most ("Britain"):
-    the rule for that name goes, and the data's name becomes a rule."""
-    key = name_key(name)
-    if Entity.objects.filter(key=key, type=entity.type).exclude(pk=entity.pk).exists():
-        return
-    Alias.objects.filter(key=key, origin=Alias.Origin.DATA).delete()
-    Alias.objects.get_or_create(
-        key=entity.key,
-        defaults={
-            "name": entity.name,
-            "entity": entity,
-            "origin": Alias.Origin.DATA,
-            "evidence": f"the data's name for {name}",
-        },
-    )
-    entity.name = name
-    entity.save(update_fields=["name", "key", "surname_key"])
-
-
-def _display_name(spellings: Counter, *, current: str) -> str:
-    def shouted(s: str) -> bool:
-        letters = [ch for ch in s if ch.isalpha()]
-        return len(letters) > 5 and all(ch.isupper() for ch in letters)
-
-    ranked = sorted(spellings, key=lambda s: (shouted(s), -spellings[s], s != current, s))
-    return ranked[0]
-
-
-def corpus_settle() -> int:
-    """Settle every entity touched so far (the background does it per pass)."""
-    total = 0
-    while Entity.objects.filter(unsettled=True).exists():
-        total += settle()
-    return total
 
 
 def mark_unsettled(entity_ids: Iterable[int]) -> None:

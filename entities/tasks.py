@@ -12,7 +12,7 @@ from django.db import OperationalError
 
 from articles.extraction import EXTRACT_TASK, RESCORE_ALL_TASK
 from articles.models import Article
-from entities import corpus, extraction, services
+from entities import extraction, services, settle
 from entities.extraction import RERESOLVE_TASK
 from entities.scoring import RESCORE_PENDING_KEY, rescore_due, schedule_rescore
 from entities.scoring import rescore_all as rescore_corpus
@@ -59,7 +59,7 @@ def reresolve_articles(article_ids: list[int]) -> int:
 
 @shared_task(name=RESCORE_ALL_TASK, acks_late=True, **RETRY)
 def rescore_all() -> dict:
-    corpus.corpus_settle()
+    settle.corpus_settle()
     report = rescore_corpus()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 
@@ -68,7 +68,7 @@ def rescore_all() -> dict:
 def rescore() -> dict:
     # Cleared first: an extraction committing while we run schedules another pass.
     cache.delete(RESCORE_PENDING_KEY)
-    corpus.settle()
+    settle.settle()
     report = rescore_due()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 

@@ -2,10 +2,10 @@
 pipeline: spaCy, in-story resolution, corpus resolution, background
 re-resolution (run eagerly here, as the embedded default does)."""
 
-from entities.corpus import corpus_settle
 from entities.models import Alias, DuplicateCandidate, Entity, Mention
 from entities.normalize import key_variants
 from entities.places import place_for
+from entities.settle import corpus_settle
 from tests.entities.conftest import about, entity_named
 
 
