@@ -1,12 +1,22 @@
 """Star scoring (SPEC §6).
 
-    salience    = ln(1 + mentions) + 1.0·in_title + 0.5·in_lead + 0.5·spread
-    specificity = ln(1 + N / df)      N: extracted stories, df: stories with the entity
+    salience    = ln(1 + mentions) + 0.25·in_title + 0.75·in_lead + 0.25·spread
+    specificity = min(1, ln(1 + N / df) / ln(1 + 1 / 0.1))
+                  N: extracted stories, df: stories with the entity
     score       = salience × specificity
+
+Weights fitted on the salience gold set (bench.salience, issue #13): readers'
+one-sentence summaries name the entities a story mentions often and early;
+how rare an entity is across the corpus does not predict it (an IDF factor
+lowered the correlation with the summaries). So specificity only discounts
+the entities in more than one story in ten (FULLY_SPECIFIC_SHARE), down to
+0.29 for an entity in every story, and is 1 for all the others.
 
 Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
 (story, entity) pairs get ★, the next 35 % ★★, the next 20 % ★★★ and the top
-15 % ★★★★. Salience is computed once per mention at extraction; everything
+15 % ★★★★; pairs with equal scores get equal stars, and a block of equal
+scores at a cut-off goes to the band that leaves the shares nearest their
+targets. Salience is computed once per mention at extraction; everything
 else is recomputed here with a handful of set-based statements (see
 docs/BENCHMARKS.md for their cost at 100,000 stories).
 
@@ -34,7 +44,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Sum, Value
-from django.db.models.functions import Ln
+from django.db.models.functions import Least, Ln
 from django.utils import timezone
 
 from newsgraph.infra import pagecache
@@ -42,6 +52,14 @@ from newsgraph.infra import pagecache
 logger = logging.getLogger(__name__)
 
 STAR_SHARES = (0.30, 0.35, 0.20, 0.15)
+# Salience weights (bench.salience --fit): mentions after resolution count
+# most, then the first paragraph; the title and the spread add little once
+# those are known.
+TITLE_WEIGHT, LEAD_WEIGHT, SPREAD_WEIGHT = 0.25, 0.75, 0.25
+# An entity in at most this share of the stories is fully specific
+# (specificity 1); above it, specificity falls with ln(1 + N / df).
+FULLY_SPECIFIC_SHARE = 0.1
+_SPECIFICITY_SCALE = math.log1p(1 / FULLY_SPECIFIC_SHARE)
 RESCORE_PENDING_KEY = "newsgraph:rescore-pending"
 # What the last pass left for the next incremental one: cut-offs, corpus size.
 RESCORE_STATE_KEY = "newsgraph:rescore-state"
@@ -49,11 +67,20 @@ RESCORE_FULL_NEEDED_KEY = "newsgraph:rescore-full-needed"
 
 
 def salience(*, count: int, in_title: bool, in_lead: bool, spread: float) -> float:
-    return math.log1p(count) + 1.0 * in_title + 0.5 * in_lead + 0.5 * max(0.0, min(spread, 1.0))
+    return (
+        math.log1p(count)
+        + TITLE_WEIGHT * in_title
+        + LEAD_WEIGHT * in_lead
+        + SPREAD_WEIGHT * max(0.0, min(spread, 1.0))
+    )
 
 
 def specificity(*, stories: int, stories_with_entity: int) -> float:
-    return math.log1p(stories / max(stories_with_entity, 1))
+    """1 for an entity in at most FULLY_SPECIFIC_SHARE of the stories, less
+    for commoner ones; _update_specificity computes the same in SQL."""
+    if not stories_with_entity:
+        return 0.0
+    return min(1.0, math.log1p(stories / stories_with_entity) / _SPECIFICITY_SCALE)
 
 
 def star_cutoffs(sorted_scores_count: int) -> list[int]:
@@ -192,7 +219,9 @@ def _update_specificity(stories: int, *, entities=None) -> None:
     # LN is native on PostgreSQL and registered by Django on SQLite. Only the
     # rows whose value moves are written (none when N and the counts did not
     # change), so such a pass leaves no dead rows behind.
-    specificity = Ln(1.0 + Value(float(stories)) / F("story_count"))
+    specificity = Least(
+        Value(1.0), Ln(1.0 + Value(float(stories)) / F("story_count")) / Value(_SPECIFICITY_SCALE)
+    )
     entities.filter(story_count__gt=0).exclude(specificity=specificity).update(
         specificity=specificity
     )
@@ -210,8 +239,11 @@ def _new_scores_sql() -> str:
 
 
 def _thresholds(pairs: int) -> list[float]:
-    """The scores at the star_cutoffs positions of the ascending order, from
-    one sort of the scores."""
+    """The three star cut-offs: a pair gets one more star for each cut-off
+    its score is above. Each is the score at its star_cutoffs position of
+    the ascending order, or just below it when the pairs tied at that score
+    are nearer the band's target share counted in the upper band than in
+    the lower one (the whole tie goes one way: equal scores, equal stars)."""
     if not pairs:
         return [0.0, 0.0, 0.0]
     positions = star_cutoffs(pairs)
@@ -225,14 +257,45 @@ def _thresholds(pairs: int) -> list[float]:
                 f" FROM ({_new_scores_sql()}) scores",
                 [[(k + 0.5) / pairs for k in positions]],
             )
-            return [float(v) for v in cursor.fetchone()[0]]
-        cursor.execute(
-            "SELECT pos, v FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS pos"
-            f" FROM ({_new_scores_sql()})) WHERE pos IN (%s, %s, %s)",
-            positions,
-        )
-        found = dict(cursor.fetchall())
-    return [float(found[k]) for k in positions]
+            values = [float(v) for v in cursor.fetchone()[0]]
+            # How many pairs score below each value, and at most it.
+            counts = ", ".join(
+                "COUNT(*) FILTER (WHERE v < %s), COUNT(*) FILTER (WHERE v <= %s)" for _ in values
+            )
+            cursor.execute(
+                f"SELECT {counts} FROM ({_new_scores_sql()}) scores",
+                [v for v in values for _ in range(2)],
+            )
+            row = cursor.fetchone()
+            ties = [(row[2 * i], row[2 * i + 1]) for i in range(len(values))]
+        else:
+            # RANK() − 1 counts the pairs below a row's score, COUNT(*) over the
+            # default frame those at most it: the same sort as the positions.
+            cursor.execute(
+                "SELECT pos, v, below, at_most FROM (SELECT v,"
+                " ROW_NUMBER() OVER w - 1 AS pos, RANK() OVER w - 1 AS below,"
+                f" COUNT(*) OVER w AS at_most FROM ({_new_scores_sql()}) WINDOW w AS (ORDER BY v))"
+                " WHERE pos IN (%s, %s, %s)",
+                positions,
+            )
+            found = {pos: (v, below, at_most) for pos, v, below, at_most in cursor.fetchall()}
+            values = [float(found[k][0]) for k in positions]
+            ties = [found[k][1:] for k in positions]
+    return [
+        _cutoff(value, wanted=k + 1, below=below, at_most=at_most)
+        for value, k, (below, at_most) in zip(values, positions, ties, strict=True)
+    ]
+
+
+def _cutoff(value: float, *, wanted: int, below: int, at_most: int) -> float:
+    """The cut-off for a band that should hold the `wanted` lowest pairs when
+    `below` pairs score less than `value` and `at_most` pairs at most it:
+    `value` itself keeps the pairs tied at it in the lower band; the float
+    just under it (nothing scores between the two) lifts them to the upper
+    one, which is chosen when that count is nearer the target."""
+    if wanted - below < at_most - wanted:
+        return math.nextafter(value, -math.inf)
+    return value
 
 
 def _update_stars(thresholds: list[float], *, extracted_since: datetime | None = None) -> int:
