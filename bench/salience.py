@@ -33,6 +33,7 @@ bench.identity).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -240,6 +241,97 @@ def report(pairs: list[Pair], label: str) -> str:
     return "\n".join(lines)
 
 
+GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+EARLY_GRID = (0.0, 0.1, 0.25, 0.5)
+SHARES_GRID = (0.01, 0.02, 0.05, 0.1, 0.2, 1.0)
+
+
+def _score(e: dict, weights: tuple, share: float | None) -> float:
+    """Score from a pair's stored figures and spans: the salience with these
+    (title, lead, spread, early) weights, times the specificity that is 1 up
+    to `share` of the stories (None: the old unbounded ln(1 + N / df))."""
+    title, lead, spread, early = weights
+    full = e["title_length"] + 2 + e["text_length"]
+    first = min(start for start, _ in e["spans"]) / full if e["spans"] else 1.0
+    salience = math.log1p(e["count"]) + title * e["in_title"] + lead * e["in_lead"]
+    salience += spread * e["spread"] + early * (1 - first)
+    idf = math.log1p(e["stories"] / e["story_count"])
+    return salience * (idf if share is None else min(1.0, idf / math.log1p(1 / share)))
+
+
+def _largest_tie(values: list[float]) -> float:
+    """The share of the pairs that share the commonest score: a tie that
+    large cannot be split between star bands."""
+    counts: dict[float, int] = defaultdict(int)
+    for v in values:
+        counts[v] += 1
+    return max(counts.values()) / len(values)
+
+
+def fit(pairs: list[Pair]) -> str:
+    """Spearman of the score against the gold on the fitting stories (never
+    the held-out ones) over a grid of weights and fully-specific shares; the
+    held-out figure only for the formula in entities.scoring and the old one."""
+    from entities import scoring
+
+    fitting = [p for p in pairs if p.found and not p.held_out]
+    held = [p for p in pairs if p.found and p.held_out]
+    gold = [p.gold for p in fitting]
+
+    def scores(chosen, weights, share):
+        return [_score(p.evidence, weights, share) for p in chosen]
+
+    results = []
+    for weights in itertools.product(GRID, GRID, GRID, EARLY_GRID):
+        for share in SHARES_GRID:
+            values = scores(fitting, weights, share)
+            results.append((spearman(values, gold), _largest_tie(values), weights, share))
+    results.sort(key=lambda r: r[0], reverse=True)
+    lines = [
+        f"\n### Fit on {len(fitting)} pairs of {len({p.story for p in fitting})} stories\n",
+        "Spearman of the score on the fitting stories; `tie`: the share of pairs with the"
+        " commonest score, which no star cut-off can split (SPEC §6 wants 30/35/20/15 %).\n",
+        "| Spearman | tie | title | lead | spread | early | fully specific up to |",
+        "|---|---|---|---|---|---|---|",
+    ]
+
+    def row(value, tie, weights, share):
+        cells = " | ".join(str(w) for w in weights)
+        return f"| {value:.3f} | {tie:.0%} | {cells} | {share:.0%} of stories |"
+
+    lines += [row(*r) for r in results[:5]]
+    untied = [r for r in results if r[1] < 0.1]
+    lines.append("best with no tie over 10 % of the pairs:")
+    lines += [row(*r) for r in untied[:5]]
+    best = untied[0][2]
+    lines += ["", f"at {best}, by fully specific share:"]
+    by_share = {r[3]: r[0] for r in results if r[2] == best}
+    lines.append(", ".join(f"{share:.0%}: {by_share[share]:.3f}" for share in SHARES_GRID))
+    chosen = (
+        scoring.TITLE_WEIGHT,
+        scoring.LEAD_WEIGHT,
+        scoring.SPREAD_WEIGHT,
+        scoring.EARLY_WEIGHT,
+    )
+    share = scoring.FULLY_SPECIFIC_SHARE
+    old, old_share = (1.0, 0.5, 0.5, 0.0), None
+    held_gold = [p.gold for p in held]
+    lines += [
+        "",
+        "| formula | fit | tie | held out |",
+        "|---|---|---|---|",
+        f"| entities.scoring: {chosen}, fully specific up to {share:.0%}"
+        f" | {spearman(scores(fitting, chosen, share), gold):.3f}"
+        f" | {_largest_tie(scores(fitting, chosen, share)):.0%}"
+        f" | {spearman(scores(held, chosen, share), held_gold):.3f} |",
+        f"| before #13: {old[:3]} × ln(1 + N/df)"
+        f" | {spearman(scores(fitting, old, old_share), gold):.3f}"
+        f" | {_largest_tie(scores(fitting, old, old_share)):.0%}"
+        f" | {spearman(scores(held, old, old_share), held_gold):.3f} |",
+    ]
+    return "\n".join(lines)
+
+
 def corpus_shares() -> str:
     from entities.models import Mention
 
@@ -260,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         help="also bulk-load this many synthetic stories into the corpus run",
     )
     p.add_argument("--dump", default="", help="write every pair's evidence here (JSON lines)")
+    p.add_argument(
+        "--fit", action="store_true", help="grid-fit the weights on the corpus run's fit stories"
+    )
     args = p.parse_args(argv)
     from bench.gold import load_salience_gold
 
@@ -277,6 +372,8 @@ def main(argv: list[str] | None = None) -> int:
             print(corpus_shares())
             print(f"({time.perf_counter() - started:.0f}s; {versions(args.db)})")
             dumped += [{"corpus": label, **vars(pair)} for pair in pairs]
+            if args.fit and corpus:
+                print(fit(pairs))
     if args.dump:
         with open(args.dump, "w", encoding="utf-8") as out:
             for row in dumped:

@@ -1,16 +1,23 @@
 """Star scoring (SPEC §6).
 
     salience    = ln(1 + mentions) + 0.25·in_title + 0.75·in_lead + 0.25·spread
+                  + 0.25·(1 − first)
     specificity = min(1, ln(1 + N / df) / ln(1 + 1 / 0.1))
                   N: extracted stories, df: stories with the entity
     score       = salience × specificity
 
-Weights fitted on the salience gold set (bench.salience, issue #13): readers'
-one-sentence summaries name the entities a story mentions often and early;
-how rare an entity is across the corpus does not predict it (an IDF factor
-lowered the correlation with the summaries). So specificity only discounts
-the entities in more than one story in ten (FULLY_SPECIFIC_SHARE), down to
-0.29 for an entity in every story, and is 1 for all the others.
+`first` is where the first mention starts, as a share of the story (title,
+then text): 0 in the title's first word, near 1 at the end.
+
+Weights fitted on the salience gold set (bench.salience --fit, issue #13):
+readers' one-sentence summaries name the entities a story mentions often and
+early; how rare an entity is across the corpus does not predict it (an IDF
+factor lowered the correlation with the summaries). So specificity only
+discounts the entities in more than one story in ten (FULLY_SPECIFIC_SHARE),
+down to 0.29 for an entity in every story, and is 1 for all the others. The
+position of the first mention matters most among the many names a story
+mentions once in passing: without it they all score alike, and such a tie
+cannot be split between star bands.
 
 Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
 (story, entity) pairs get ★, the next 35 % ★★, the next 20 % ★★★ and the top
@@ -53,9 +60,10 @@ logger = logging.getLogger(__name__)
 
 STAR_SHARES = (0.30, 0.35, 0.20, 0.15)
 # Salience weights (bench.salience --fit): mentions after resolution count
-# most, then the first paragraph; the title and the spread add little once
-# those are known.
-TITLE_WEIGHT, LEAD_WEIGHT, SPREAD_WEIGHT = 0.25, 0.75, 0.25
+# most, then the first paragraph; the title, the spread and an early first
+# mention add little once those are known, but the first mention's position
+# tells apart the names mentioned once in passing.
+TITLE_WEIGHT, LEAD_WEIGHT, SPREAD_WEIGHT, EARLY_WEIGHT = 0.25, 0.75, 0.25, 0.25
 # An entity in at most this share of the stories is fully specific
 # (specificity 1); above it, specificity falls with ln(1 + N / df).
 FULLY_SPECIFIC_SHARE = 0.1
@@ -66,12 +74,18 @@ RESCORE_STATE_KEY = "newsgraph:rescore-state"
 RESCORE_FULL_NEEDED_KEY = "newsgraph:rescore-full-needed"
 
 
-def salience(*, count: int, in_title: bool, in_lead: bool, spread: float) -> float:
+def salience(
+    *, count: int, in_title: bool, in_lead: bool, spread: float, first: float = 1.0
+) -> float:
+    """How much a story is about an entity. `first`: where its first mention
+    starts, as a share of the story (0: the title's first word; 1, the
+    default, counts nothing for position)."""
     return (
         math.log1p(count)
         + TITLE_WEIGHT * in_title
         + LEAD_WEIGHT * in_lead
         + SPREAD_WEIGHT * max(0.0, min(spread, 1.0))
+        + EARLY_WEIGHT * (1.0 - max(0.0, min(first, 1.0)))
     )
 
 

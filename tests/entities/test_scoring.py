@@ -40,6 +40,7 @@ prominence = st.fixed_dictionaries(
         "in_title": st.booleans(),
         "in_lead": st.booleans(),
         "spread": st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.8, 1.0]),
+        "first": st.sampled_from([0.0, 0.05, 0.3, 0.7, 1.0]),
     }
 )
 # Other (story, entity) pairs around the ones compared, so the quantile
@@ -58,6 +59,7 @@ def more_prominent(base: dict, extra: dict) -> dict:
         "in_title": base["in_title"] or extra["in_title"],
         "in_lead": base["in_lead"] or extra["in_lead"],
         "spread": max(base["spread"], extra["spread"]),
+        "first": min(base["first"], extra["first"]),
     }
 
 
@@ -92,8 +94,9 @@ class Corpus:
         return self.entities[name]
 
     def mention(self, story: Article, entity: Entity, **prom) -> None:
+        stored = {k: v for k, v in prom.items() if k != "first"}  # no field: only in salience
         self.mentions.append(
-            Mention(article=story, entity=entity, salience=salience(**prom), **prom)
+            Mention(article=story, entity=entity, salience=salience(**prom), **stored)
         )
 
     def save(self) -> None:
