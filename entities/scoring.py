@@ -122,7 +122,8 @@ def rescore_all() -> RescoreReport:
     """Recompute story counts, specificity and stars, in five set-based
     statements: one GROUP BY over the mentions for the entities' counts and
     dates, one update of the entities, one pass sorting the scores for the
-    quantile cut-offs, and one update writing the stars that change."""
+    quantile cut-offs and the ties at them (plus one scan on PostgreSQL), and
+    one update writing the stars that change."""
     from articles.models import Article
     from entities.models import Entity
 
