@@ -65,7 +65,7 @@ def _passing(story: int, entity: int) -> tuple:
     without one every such name would score alike."""
     from entities.scoring import salience
 
-    first = (story * 7919 + entity * 104729) % 1000 / 1000
+    first = (story * 7919 + entity * 104729) % 100_003 / 100_003
     score = salience(count=1, in_title=False, in_lead=False, spread=0.0, first=first)
     return 1, False, False, 0.0, score
 

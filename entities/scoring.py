@@ -258,10 +258,19 @@ def _thresholds(pairs: int) -> list[float]:
     its score is above. Each is the score at its star_cutoffs position of
     the ascending order, or just below it when the pairs tied at that score
     are nearer the band's target share counted in the upper band than in
-    the lower one (the whole tie goes one way: equal scores, equal stars)."""
+    the lower one (the whole tie goes one way: equal scores, equal stars).
+
+    One sort reads the scores at each cut-off position k, at k + 1 and at
+    k + m (m: 0.5 % of the pairs, at least one). Only a tie reaching k + 1
+    can go up, and only one reaching k + m can overfill a band by m pairs or
+    more; then a scan counts the pairs below and at most each cut-off score.
+    Otherwise the scan's condition is false and it reads nothing (it still
+    runs, so that a pass always sends the same statements)."""
     if not pairs:
         return [0.0, 0.0, 0.0]
     positions = star_cutoffs(pairs)
+    m = max(1, pairs // 200)
+    wanted = sorted({min(p, pairs - 1) for k in positions for p in (k, k + 1, k + m)})
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # percentile_disc(f) is the value at 0-based position ceil(f·n) − 1;
@@ -270,35 +279,33 @@ def _thresholds(pairs: int) -> list[float]:
             cursor.execute(
                 "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY v)"
                 f" FROM ({_new_scores_sql()}) scores",
-                [[(k + 0.5) / pairs for k in positions]],
+                [[(k + 0.5) / pairs for k in wanted]],
             )
-            values = [float(v) for v in cursor.fetchone()[0]]
-            # How many pairs score below each value, and at most it.
-            counts = ", ".join(
-                "COUNT(*) FILTER (WHERE v < %s), COUNT(*) FILTER (WHERE v <= %s)" for _ in values
-            )
-            cursor.execute(
-                f"SELECT {counts} FROM ({_new_scores_sql()}) scores",
-                [v for v in values for _ in range(2)],
-            )
-            row = cursor.fetchone()
-            ties = [(row[2 * i], row[2 * i + 1]) for i in range(len(values))]
+            at = dict(zip(wanted, (float(v) for v in cursor.fetchone()[0]), strict=True))
+            counts = "COUNT(*) FILTER (WHERE v < %s), COUNT(*) FILTER (WHERE v <= %s)"
         else:
-            # RANK() − 1 counts the pairs below a row's score, COUNT(*) over the
-            # default frame those at most it: the same sort as the positions.
             cursor.execute(
-                "SELECT pos, v, below, at_most FROM (SELECT v,"
-                " ROW_NUMBER() OVER w - 1 AS pos, RANK() OVER w - 1 AS below,"
-                f" COUNT(*) OVER w AS at_most FROM ({_new_scores_sql()}) WINDOW w AS (ORDER BY v))"
-                " WHERE pos IN (%s, %s, %s)",
-                positions,
+                "SELECT pos, v FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS pos"
+                f" FROM ({_new_scores_sql()})) WHERE pos IN ({', '.join(['%s'] * len(wanted))})",
+                wanted,
             )
-            found = {pos: (v, below, at_most) for pos, v, below, at_most in cursor.fetchall()}
-            values = [float(found[k][0]) for k in positions]
-            ties = [found[k][1:] for k in positions]
+            at = {pos: float(v) for pos, v in cursor.fetchall()}
+            counts = "SUM(v < %s), SUM(v <= %s)"
+        values = [at[k] for k in positions]
+        tied = [
+            k + 1 < pairs and at[k + 1] == at[k] == at[min(k + m, pairs - 1)] for k in positions
+        ]
+        cursor.execute(
+            f"SELECT {', '.join([counts] * len(values))}"
+            f" FROM ({_new_scores_sql()}) scores WHERE %s",
+            [*(v for v in values for _ in range(2)), any(tied)],
+        )
+        row = cursor.fetchone()
     return [
-        _cutoff(value, wanted=k + 1, below=below, at_most=at_most)
-        for value, k, (below, at_most) in zip(values, positions, ties, strict=True)
+        _cutoff(value, wanted=k + 1, below=row[2 * i], at_most=row[2 * i + 1])
+        if tied[i]
+        else value  # no tie reaching k + m: it closes its band
+        for i, (value, k) in enumerate(zip(values, positions, strict=True))
     ]
 
 
