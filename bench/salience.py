@@ -228,7 +228,8 @@ def report(pairs: list[Pair], label: str) -> str:
     for signal in SIGNALS:
         everything = spearman([p.signals[signal] for p in found], [p.gold for p in found])
         out = spearman([p.signals[signal] for p in held], [p.gold for p in held])
-        lines.append(f"| {signal} | {everything:.3f} | {out:.3f} |")
+        cells = [f"{r:.3f}" if r == r else "constant" for r in (everything, out)]
+        lines.append(f"| {signal} | {cells[0]} | {cells[1]} |")
     shares = [sum(1 for p in found if p.signals["stars"] == n) / len(found) for n in (1, 2, 3, 4)]
     lines.append("\nstars of the gold pairs: " + " / ".join(f"{s:.0%}" for s in shares))
     by_gold = defaultdict(list)
