@@ -50,7 +50,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Sum, Value
+from django.db.models import Case, F, FloatField, Sum, Value, When
 from django.db.models.functions import Least, Ln
 from django.utils import timezone
 
@@ -94,6 +94,8 @@ def specificity(*, stories: int, stories_with_entity: int) -> float:
     for commoner ones; _update_specificity computes the same in SQL."""
     if not stories_with_entity:
         return 0.0
+    if stories_with_entity <= stories * FULLY_SPECIFIC_SHARE:
+        return 1.0
     return min(1.0, math.log1p(stories / stories_with_entity) / _SPECIFICITY_SCALE)
 
 
@@ -234,8 +236,15 @@ def _update_specificity(stories: int, *, entities=None) -> None:
     # LN is native on PostgreSQL and registered by Django on SQLite. Only the
     # rows whose value moves are written (none when N and the counts did not
     # change), so such a pass leaves no dead rows behind.
-    specificity = Least(
-        Value(1.0), Ln(1.0 + Value(float(stories)) / F("story_count")) / Value(_SPECIFICITY_SCALE)
+    # Exactly 1 up to the share, compared in counts: at the boundary the
+    # logarithms' ratio can be 1 − 1 ulp on one database and 1 on another.
+    specificity = Case(
+        When(story_count__lte=stories * FULLY_SPECIFIC_SHARE, then=Value(1.0)),
+        default=Least(
+            Value(1.0),
+            Ln(1.0 + Value(float(stories)) / F("story_count")) / Value(_SPECIFICITY_SCALE),
+        ),
+        output_field=FloatField(),
     )
     entities.filter(story_count__gt=0).exclude(specificity=specificity).update(
         specificity=specificity
