@@ -6,9 +6,9 @@ from django.db.migrations.executor import MigrationExecutor
 
 from entities.extraction import mention_stats
 
-STORIES = ("articles", "0006_restore_sqlite_search_triggers")
-BEFORE = [STORIES, ("entities", "0007_mention_rank_by_salience_fillfactor")]
-AFTER = [STORIES, ("entities", "0008_mention_salience_refit")]
+STORIES = ("articles", "0006_page_metadata_language_index")
+BEFORE = [STORIES, ("entities", "0008_corpus_identity")]
+AFTER = [STORIES, ("entities", "0009_mention_salience_refit")]
 
 
 def _migrate(targets):

@@ -53,5 +53,5 @@ def previous(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("entities", "0007_mention_rank_by_salience_fillfactor")]
+    dependencies = [("entities", "0008_corpus_identity")]
     operations = [migrations.RunPython(refit, previous)]
