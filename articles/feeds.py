@@ -21,6 +21,7 @@ from articles.services import (
     html_to_text,
 )
 from articles.urls_util import InvalidURL, canonical_url
+from newsgraph.infra.failures import is_store_failure
 
 logger = logging.getLogger(__name__)
 
@@ -178,6 +179,8 @@ def feed_ingest(
             report.failed.append((where, str(exc)))
             continue
         except Exception as exc:  # e.g. an extractor crash on one hostile page
+            if is_store_failure(exc):
+                raise
             logger.exception("feed %s: %s failed", url, where)
             report.failed.append((where, f"unexpected error: {type(exc).__name__}: {exc}"))
             continue

@@ -20,8 +20,20 @@ class Source(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = slugify(self.name)[:200] or "source"
+            self.slug = self._free_slug()
         super().save(*args, **kwargs)
+
+    def _free_slug(self) -> str:
+        """The name's slug, numbered when another source's name has the same
+        one ("Café" and "Cafe"; "★" and "Москва", which have none)."""
+        base = slugify(self.name)[:190] or "source"
+        taken = set(Source.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+        number = 1
+        slug = base
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
 
 
 class ArticleQuerySet(models.QuerySet):

@@ -19,24 +19,20 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO
 
 from django.conf import settings
-from django.db import DatabaseError, DataError, IntegrityError, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from articles.extraction import request_extraction
 from articles.models import Article, Source
 from articles.urls_util import InvalidURL, canonical_url
+from newsgraph.infra.failures import StoreFailure, describe, failure_reason, is_store_failure
 
 logger = logging.getLogger(__name__)
 
 
 class IngestError(ValueError):
     """A story that cannot be stored, with a message an editor can act on."""
-
-
-class StoreFailure(Exception):
-    """The database itself failed (gone, unreachable, not migrated, full):
-    no further record can be stored, so a batch stops here."""
 
 
 @dataclass
@@ -298,27 +294,6 @@ def record_ingest(*, record: dict, enqueue: bool = True) -> IngestResult:
     )
 
 
-def is_store_failure(exc: BaseException) -> bool:
-    """Whether `exc` is the database failing rather than one record: a
-    DataError or IntegrityError is about the values stored; any other
-    database error (connection lost, database gone, locked or full, tables
-    missing) stops every record after it as well."""
-    if isinstance(exc, StoreFailure):
-        return True
-    return isinstance(exc, DatabaseError) and not isinstance(exc, DataError | IntegrityError)
-
-
-def describe(exc: BaseException) -> str:
-    """`Type: message` of an exception, on one line and not too long."""
-    message = " ".join(str(exc).split())
-    return type(exc).__name__ + (f": {message[:300]}" if message else "")
-
-
-def failure_reason(exc: BaseException) -> str:
-    """What an editor is told about an error no check foresaw."""
-    return f"unexpected error: {describe(exc)}"
-
-
 def record_isolated(
     report: IngestReport, *, where: str, ingest: Callable[[], IngestResult]
 ) -> IngestResult | None:
@@ -361,14 +336,6 @@ def articles_reset_for_extraction(*, article_ids: Sequence[int]) -> int:
     )
     articles_enqueue_extraction(article_ids=article_ids)
     return updated
-
-
-def articles_extraction_crashed(*, article_ids: Sequence[int], reason: str) -> int:
-    """Stories whose extraction raised instead of reporting: marked failed
-    with the reason, so none stays pending and an editor can re-extract."""
-    return Article.objects.filter(id__in=article_ids, status=Article.Status.PENDING).update(
-        status=Article.Status.FAILED, error=reason[:2000]
-    )
 
 
 def article_ingest_url(

@@ -20,6 +20,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First: its runserver (start-up work) wraps whitenoise's.
+    "newsgraph",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 from articles import extraction, feeds, services
 from articles.models import Article
+from newsgraph.infra.failures import StoreFailure, describe, failure_reason, is_store_failure
 
 # Escaped in messages: control characters (a hostile name or URL must not
 # drive the terminal, and every failure stays on one line), lone surrogates
@@ -65,7 +66,7 @@ class Command(BaseCommand):
                 self._ingest_source(
                     source, report, feed=feed, base_url=base_url, show_progress=show_progress
                 )
-        except (services.StoreFailure, DatabaseError) as exc:
+        except (StoreFailure, DatabaseError) as exc:
             self._write_failures(report)
             raise CommandError(_store_message(exc)) from None
         self._write_failures(report)
@@ -78,7 +79,7 @@ class Command(BaseCommand):
             elif report.added and not no_extract:
                 services.articles_enqueue_extraction(article_ids=report.added)
                 self.stdout.write(f"queued {len(report.added)} stories for extraction")
-        except (services.StoreFailure, DatabaseError) as exc:
+        except (StoreFailure, DatabaseError) as exc:
             raise CommandError(_store_message(exc)) from None
         summary = f"ingest: {report.summary()}"
         if extracted:
@@ -197,9 +198,9 @@ class Command(BaseCommand):
             report.failed.append((url, str(exc)))
             return
         except Exception as exc:  # the feed as a whole: its entries are isolated
-            if services.is_store_failure(exc):
+            if is_store_failure(exc):
                 raise
-            report.failed.append((url, services.failure_reason(exc)))
+            report.failed.append((url, failure_reason(exc)))
             return
         self.stdout.write(printable(f"{url}: {result.summary()}"))
         report.added += result.added
@@ -219,9 +220,9 @@ class Command(BaseCommand):
         ) as bar:
             for start in range(0, len(ids), size):
                 batch = ids[start : start + size]
-                done, found = self._extract_batch(batch)
-                extracted += done
-                mentions += found
+                result = extraction.extract_here(article_ids=batch)
+                extracted += result["extracted"]
+                mentions += result.get("mentions", 0)
                 failed = Article.objects.filter(id__in=batch, status=Article.Status.FAILED)
                 for article_id, reason in failed.values_list("id", "error"):
                     self.stderr.write(
@@ -231,32 +232,10 @@ class Command(BaseCommand):
         try:
             extraction.rescore_here()
         except Exception as exc:  # the stars wait for the next rescoring
-            if services.is_store_failure(exc):
+            if is_store_failure(exc):
                 raise
-            self.stderr.write(printable(f"rescoring failed: {services.failure_reason(exc)}"))
+            self.stderr.write(printable(f"rescoring failed: {failure_reason(exc)}"))
         return extracted, mentions
-
-    def _extract_batch(self, batch: list[int]) -> tuple[int, int]:
-        """(stories extracted, mentions) of one batch. Extraction reports a
-        story it cannot read as failed; should it raise instead, the batch is
-        retried story by story and the story that raises is marked failed, so
-        that none is left pending."""
-        try:
-            result = extraction.extract_here(article_ids=batch)
-        except Exception as exc:
-            if services.is_store_failure(exc):
-                raise
-            if len(batch) == 1:
-                services.articles_extraction_crashed(
-                    article_ids=batch, reason=services.failure_reason(exc)
-                )
-                return 0, 0
-            done = found = 0
-            for article_id in batch:
-                one, mentions = self._extract_batch([article_id])
-                done, found = done + one, found + mentions
-            return done, found
-        return result["extracted"], result.get("mentions", 0)
 
 
 def _count_lines(handle) -> int:
@@ -271,6 +250,6 @@ def _count_lines(handle) -> int:
 
 def _store_message(exc: BaseException) -> str:
     """One line: the batch stopped because the database failed."""
-    if isinstance(exc, services.StoreFailure):
+    if isinstance(exc, StoreFailure):
         return f"stopped: {exc}"
-    return f"stopped: the database failed: {services.describe(exc)}"
+    return f"stopped: the database failed: {describe(exc)}"
