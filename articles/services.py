@@ -92,10 +92,20 @@ def clean_line(text: str) -> str:
     return " ".join(_without_controls(text or "").split())
 
 
+# Attribute values this long are inline images and other blobs (data: URIs),
+# never a story's text or title; trafilatura spends seconds on a megabyte one.
+_LONG_ATTRIBUTE = re.compile(r"""=\s*("[^"]{10000,}"|'[^']{10000,}')""")
+
+
+def strip_long_attributes(html: str) -> str:
+    return _LONG_ATTRIBUTE.sub('=""', html)
+
+
 def html_to_text(html: str) -> tuple[str, str]:
     """Main text and title of an HTML page, by trafilatura."""
     import trafilatura
 
+    html = strip_long_attributes(html)
     text = trafilatura.extract(html, include_comments=False, include_tables=False) or ""
     metadata = trafilatura.extract_metadata(html)
     title = (metadata.title if metadata else "") or ""
@@ -212,9 +222,10 @@ def article_ingest(
     return IngestResult(article, created=True)
 
 
-# Refused in a URL rather than cleaned: a URL names a story. Unique indexes
-# hold at most ~2,700 bytes per value in PostgreSQL.
-_URL_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Refused in a URL rather than cleaned: a URL names a story. What text may
+# not hold, and no white space but spaces. Unique indexes hold at most ~2,700
+# bytes per value in PostgreSQL.
+_URL_UNSAFE = re.compile(f"[\t\n\r\u2028\u2029]|{_SURROGATE.pattern}|{_CONTROL.pattern}")
 MAX_URL_BYTES = 2000
 
 
@@ -222,7 +233,7 @@ def _canonical(url) -> str:
     if not isinstance(url, str) or not url.strip():
         raise IngestError("url is required")
     if _URL_UNSAFE.search(url.strip()):
-        raise IngestError(f"the URL holds control characters: {url.strip()[:200]!r}")
+        raise IngestError(f"the URL holds control or invalid characters: {url.strip()[:200]!r}")
     try:
         canonical = canonical_url(url)
     except InvalidURL as exc:

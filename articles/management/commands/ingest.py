@@ -25,10 +25,13 @@ from articles import extraction, feeds, services
 from articles.models import Article
 from newsgraph.infra.failures import StoreFailure, describe, failure_reason, is_store_failure
 
-# Escaped in messages: control characters (a hostile name or URL must not
-# drive the terminal, and every failure stays on one line), lone surrogates
-# (from undecodable file names; stdout cannot encode them) and bidi controls.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Escaped in messages: control characters and line separators (a hostile
+# name or URL must not drive the terminal, and every failure stays on one
+# line), lone surrogates (from undecodable file names; stdout cannot encode
+# them) and bidi controls.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 
 def printable(text: str) -> str:
@@ -182,7 +185,7 @@ class Command(BaseCommand):
             raw = file.read_bytes()
         except OSError as exc:
             raise services.IngestError(f"cannot read: {exc.strerror or exc}") from None
-        html = raw.decode("utf-8", errors="replace")
+        html = services.strip_long_attributes(raw.decode("utf-8", errors="replace"))
         metadata = trafilatura.extract_metadata(html)
         url = (metadata.url if metadata else "") or (
             f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
