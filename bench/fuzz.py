@@ -20,6 +20,7 @@ import re
 import tempfile
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ class Tally:
     examples: int = 0
     failures: int = 0
     seconds: float = 0.0
+    events: Counter = field(default_factory=Counter)  # outcomes (tests.fuzzing.event)
     # signature -> (count, shortest example repr, message)
     distinct: dict[str, list] = field(default_factory=dict)
 
@@ -67,6 +69,7 @@ def run_entry_point(name: str, examples: int, seed: int, env) -> Tally:
 
     entry = fuzzing.ENTRY_POINTS[name]
     tally = Tally()
+    fuzzing.EVENTS = tally.events
 
     @hypothesis_seed(seed)
     @settings(
@@ -132,6 +135,7 @@ def main() -> None:
     p.add_argument("--examples", type=int, default=100_000, help="per entry point")
     p.add_argument("--only", nargs="+", choices=names, default=names)
     p.add_argument("--seed", type=int, default=None, help="default: a random one, printed")
+    p.add_argument("--stats", action="store_true", help="also the commonest outcomes")
     args = p.parse_args()
     seed = args.seed if args.seed is not None else random.randrange(2**32)
     os.environ["FETCH_ALLOW_LOOPBACK"] = "1"  # the local server; nothing else is reachable
@@ -162,6 +166,11 @@ def main() -> None:
         for name, t in tallies.items()
     ]
     print(_table(("entry point", "examples tried", "failures", "distinct", "time"), rows))
+    if args.stats:
+        for name, tally in tallies.items():
+            print(f"\n{name}: commonest outcomes of {tally.examples:,} examples")
+            for outcome, count in tally.events.most_common(25):
+                print(f"  {count:>7,}  {outcome}")
     for name, tally in tallies.items():
         for signature, (count, example, message) in tally.distinct.items():
             print(f"\n{name}: {signature} ×{count}: {message}\n  smallest example: {example[:600]}")

@@ -7,7 +7,20 @@ record after it can be stored either, and the batch stops (issue #15).
 
 from __future__ import annotations
 
+import re
+
 from django.db import DatabaseError, DataError, IntegrityError
+
+# Escaped in messages: control characters and line separators (a hostile
+# name or URL must not drive a terminal, and a message stays on one line; a
+# NUL cannot even be stored in PostgreSQL), lone surrogates (not encodable)
+# and bidirectional controls.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """`text` with what a message may not hold escaped (`\\x1b`, `\\ud800`)."""
+    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class StoreFailure(Exception):
@@ -27,8 +40,8 @@ def is_store_failure(exc: BaseException) -> bool:
 
 def describe(exc: BaseException) -> str:
     """`Type: message` of an exception, on one line and not too long."""
-    message = " ".join(str(exc).split())
-    return type(exc).__name__ + (f": {message[:300]}" if message else "")
+    message = printable(" ".join(str(exc).split())[:300])
+    return type(exc).__name__ + (f": {message}" if message else "")
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -534,6 +534,64 @@ def test_a_date_a_few_hours_ahead_is_kept_as_given(tmp_path):
     assert (article.published_at, article.date_source) == (ahead, "given")
 
 
+def test_a_feed_entry_dated_beyond_year_9999_is_dated_at_ingest(httpserver):
+    """Found by bench.fuzz: "9999-12-31T23:59:59-14:00" is in year 10000 in
+    UTC, which failed the entry ("ValueError: year 10000 is out of range")."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.articles.feed_docs import ATOM, atom
+
+    httpserver.expect_request("/dead").respond_with_data("", status=404)
+    entry = {
+        "title": "Harbour reopens",
+        "link": httpserver.url_for("/dead"),
+        "content": "<p>The harbour of Gdansk reopened on Monday, said Anna Nowak.</p>",
+        "updated": "9999-12-31T23:59:59-14:00",
+    }
+    httpserver.expect_request("/atom.xml").respond_with_data(atom([entry]), content_type=ATOM)
+
+    out, err = run(httpserver.url_for("/atom.xml"), "--feed", "--no-extract")
+
+    assert "ingest: 1 added, 0 duplicates, 0 failed" in out, err
+    article = Article.objects.get()
+    assert abs(article.published_at - timezone.now()) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "euc-jp", "big5", "utf-7", "x-unknown"])
+def test_a_feed_in_an_encoding_expat_cannot_read_is_read(encoding):
+    """Found by bench.fuzz: the XML-bomb check (defusedxml, so expat) raised
+    on any multi-byte encoding but UTF-8/16 ("multi-byte encodings are not
+    supported") and on an unknown one, which failed the whole feed."""
+    from articles.feeds import parse_feed
+
+    title = "\u6e2f\u306e\u30cb\u30e5\u30fc\u30b9" if encoding != "big5" else "\u65b0\u805e"
+    document = (
+        f'<?xml version="1.0" encoding="{encoding}"?>'
+        f'<feed xmlns="http://www.w3.org/2005/Atom"><title>{title}</title>'
+        '<entry><title>Harbour</title><link href="https://news.example.org/1"/></entry></feed>'
+    )
+    content = document.encode("utf-8" if encoding == "x-unknown" else encoding)
+
+    parsed = parse_feed(content, url="https://feeds.example.org/")
+
+    assert (parsed.feed.title, len(parsed.entries)) == (title, 1)
+
+
+def test_entities_hidden_in_utf7_are_refused():
+    from articles.feeds import parse_feed
+    from articles.services import IngestError
+
+    document = (
+        b'<?xml version="1.0" encoding="utf-7"?>'
+        b'+ADw-!DOCTYPE x +AFs-+ADw-!ENTITY a "aaaaaaaaaa"+AD4-+AF0-+AD4-'
+        b'<feed xmlns="http://www.w3.org/2005/Atom"><title>+ACY-a;</title></feed>'
+    )
+    with pytest.raises(IngestError, match="declares XML entities"):
+        parse_feed(document, url="https://feeds.example.org/")
+
+
 @pytest.mark.parametrize(
     ("given", "reason"),
     [

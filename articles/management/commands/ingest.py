@@ -11,7 +11,6 @@ stories an earlier run left pending (a crash, Ctrl-C).
 
 from __future__ import annotations
 
-import re
 import sys
 import time
 from pathlib import Path
@@ -23,19 +22,13 @@ from tqdm import tqdm
 
 from articles import extraction, feeds, services
 from articles.models import Article
-from newsgraph.infra.failures import StoreFailure, describe, failure_reason, is_store_failure
-
-# Escaped in messages: control characters and line separators (a hostile
-# name or URL must not drive the terminal, and every failure stays on one
-# line), lone surrogates (from undecodable file names; stdout cannot encode
-# them) and bidi controls.
-_UNPRINTABLE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+from newsgraph.infra.failures import (
+    StoreFailure,
+    describe,
+    failure_reason,
+    is_store_failure,
+    printable,
 )
-
-
-def printable(text: str) -> str:
-    return _UNPRINTABLE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class Command(BaseCommand):
