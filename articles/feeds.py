@@ -94,7 +94,9 @@ def parse_feed(content: bytes, *, url: str):
         # EUC-JP, Big5, UTF-7…) and no unknown one: look for declarations in
         # the text as Python (and so feedparser) decodes it.
         if "<!ENTITY" in _declared_text(content).upper():
-            raise IngestError("the feed declares XML entities (possible XML bomb); refused")
+            raise IngestError(
+                "the feed declares XML entities (possible XML bomb); refused"
+            ) from None
     # A stream, never the bytes themselves: feedparser opens a bytes or str
     # argument as a file path (or fetches it as a URL) before parsing it.
     parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
