@@ -22,7 +22,7 @@ from articles.services import (
     html_to_text,
 )
 from articles.urls_util import InvalidURL, canonical_url
-from newsgraph.infra.failures import failure_reason, is_store_failure, printable
+from newsgraph.infra.failures import describe, failure_reason, is_store_failure, printable
 
 logger = logging.getLogger(__name__)
 
@@ -97,12 +97,26 @@ def parse_feed(content: bytes, *, url: str):
             raise IngestError(
                 "the feed declares XML entities (possible XML bomb); refused"
             ) from None
+    # feedparser's lenient parser crashes on a reference to a surrogate.
+    content = _NUMERIC_REFERENCE.sub(_no_surrogate, content)
     # A stream, never the bytes themselves: feedparser opens a bytes or str
     # argument as a file path (or fetches it as a URL) before parsing it.
-    parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
+    try:
+        parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
+    except UnicodeError as exc:  # the same, spelled in UTF-16 or UTF-32
+        raise IngestError(f"not a feed: it could not be parsed ({describe(exc)})") from None
     if not parsed.entries and parsed.get("bozo") and not parsed.feed:
         raise IngestError(f"not a feed: {parsed.get('bozo_exception', 'unreadable')}")
     return parsed
+
+
+_NUMERIC_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _no_surrogate(reference: re.Match) -> bytes:
+    hexadecimal, decimal = reference.groups()
+    value = int(hexadecimal, 16) if hexadecimal else int(decimal)
+    return b"&#xFFFD;" if 0xD800 <= value <= 0xDFFF else reference.group(0)
 
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")

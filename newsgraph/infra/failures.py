@@ -13,9 +13,12 @@ from django.db import DatabaseError, DataError, IntegrityError
 
 # Escaped in messages: control characters and line separators (a hostile
 # name or URL must not drive a terminal, and a message stays on one line; a
-# NUL cannot even be stored in PostgreSQL), lone surrogates (not encodable)
-# and bidirectional controls.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# NUL cannot even be stored in PostgreSQL), lone surrogates (not encodable),
+# bidirectional controls, byte-order marks and noncharacters.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff"
+    "\ufeff\ufdd0-\ufdef\ufffe\uffff]"
+)
 
 
 def printable(text: str) -> str:

@@ -579,6 +579,44 @@ def test_a_feed_in_an_encoding_expat_cannot_read_is_read(encoding):
     assert (parsed.feed.title, len(parsed.entries)) == (title, 1)
 
 
+def test_a_reference_to_a_surrogate_does_not_fail_the_feed(httpserver):
+    """Found by bench.fuzz: feedparser's lenient parser raised
+    UnicodeEncodeError on "&#xD800;", which failed the whole feed."""
+    from tests.articles.feed_docs import RSS
+
+    httpserver.expect_request("/dead").respond_with_data("", status=404)
+    document = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        "<title>Wire &#xD800;&#55296;&#0;</title><item><title>Harbour &#xdfff;reopens</title>"
+        f"<link>{httpserver.url_for('/dead')}</link><description>The harbour of Gdansk "
+        "reopened on Monday, said Anna Nowak.</description></item></channel></rss>"
+    )
+    httpserver.expect_request("/rss.xml").respond_with_data(document, content_type=RSS)
+
+    out, err = run(httpserver.url_for("/rss.xml"), "--feed", "--no-extract")
+
+    assert "ingest: 1 added, 0 duplicates, 0 failed" in out, err
+    article = Article.objects.select_related("source").get()
+    assert (article.title, article.source.name) == ("Harbour \ufffdreopens", "Wire \ufffd\ufffd")
+
+
+def test_a_polled_feed_stores_its_failures_escaped(httpserver):
+    """Found by bench.fuzz: an entry's link with noncharacters went into
+    Feed.last_error as it was."""
+    from articles.feeds import feed_poll
+    from articles.models import Feed
+    from tests.articles.feed_docs import RSS, rss
+
+    entry = {"title": "Bad link", "link": "https://n.example/a\ufffeb\x1b", "description": "x"}
+    httpserver.expect_request("/rss.xml").respond_with_data(rss([entry]), content_type=RSS)
+    feed = Feed.objects.create(url=httpserver.url_for("/rss.xml"))
+
+    feed_poll(feed_id=feed.pk)
+
+    feed.refresh_from_db()
+    assert feed.last_error.startswith("entry 1 (https://n.example/a\\ufffeb\\x1b): the URL holds")
+
+
 def test_entities_hidden_in_utf7_are_refused():
     from articles.feeds import parse_feed
     from articles.services import IngestError
