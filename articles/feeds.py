@@ -97,8 +97,7 @@ def parse_feed(content: bytes, *, url: str):
             raise IngestError(
                 "the feed declares XML entities (possible XML bomb); refused"
             ) from None
-    # feedparser's lenient parser crashes on a reference to a surrogate.
-    content = _NUMERIC_REFERENCE.sub(_no_surrogate, content)
+    content = without_invalid_references(content)
     # A stream, never the bytes themselves: feedparser opens a bytes or str
     # argument as a file path (or fetches it as a URL) before parsing it.
     try:
@@ -110,13 +109,21 @@ def parse_feed(content: bytes, *, url: str):
     return parsed
 
 
-_NUMERIC_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+_NUMERIC_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
 
 
-def _no_surrogate(reference: re.Match) -> bytes:
-    hexadecimal, decimal = reference.groups()
-    value = int(hexadecimal, 16) if hexadecimal else int(decimal)
-    return b"&#xFFFD;" if 0xD800 <= value <= 0xDFFF else reference.group(0)
+def without_invalid_references(content: bytes) -> bytes:
+    """References to surrogates and beyond U+10FFFF made U+FFFD: feedparser's
+    lenient parser raises on them ("&#xD800;", "&#x110000;")."""
+
+    def replace(reference: re.Match) -> bytes:
+        hexadecimal, decimal = reference.groups()
+        digits = (hexadecimal or decimal).lstrip(b"0")
+        value = int(digits or b"0", 16 if hexadecimal else 10) if len(digits) <= 8 else -1
+        valid = 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF
+        return reference.group(0) if valid else b"&#xFFFD;"
+
+    return _NUMERIC_REFERENCE.sub(replace, content)
 
 
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
