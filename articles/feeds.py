@@ -102,7 +102,7 @@ def parse_feed(content: bytes, *, url: str):
     # argument as a file path (or fetches it as a URL) before parsing it.
     try:
         parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
-    except UnicodeError as exc:  # the same, spelled in UTF-16 or UTF-32
+    except (UnicodeError, ValueError, OverflowError) as exc:  # the same, in UTF-16 or UTF-32
         raise IngestError(f"not a feed: it could not be parsed ({describe(exc)})") from None
     if not parsed.entries and parsed.get("bozo") and not parsed.feed:
         raise IngestError(f"not a feed: {parsed.get('bozo_exception', 'unreadable')}")
