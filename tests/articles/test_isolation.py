@@ -400,7 +400,8 @@ def test_runserver_extracts_the_stories_left_pending(tmp_path, sqlite_pass):
         statuses = []
         while time.monotonic() < deadline and server.poll() is None:
             statuses = database.execute("SELECT status FROM articles_article").fetchall()
-            if statuses == [("extracted",), ("extracted",)]:
+            said = "extracted 2 stories" in (tmp_path / "runserver.log").read_text()
+            if said and statuses == [("extracted",), ("extracted",)]:
                 break
             time.sleep(0.5)
         database.close()
