@@ -738,3 +738,26 @@ def test_failures_are_printed_escaped_on_one_line_each(tmp_path):
         f"{tmp_path}/bad\\x1b[31mname\\nx.jsonl:1: the URL holds control or invalid characters:"
         " 'https://n.example/\\x1b]0;owned\\x07'"
     ]
+
+
+def test_the_hostile_file_in_the_repository(settings):
+    """tests/data/hostile/stories.jsonl: what a new user's scraped data can
+    hold, one kind per line (`manage.py ingest` it to see the summary)."""
+    from tests.fuzzing import assert_clean
+
+    path = ROOT / "tests" / "data" / "hostile" / "stories.jsonl"
+    out, err = run(str(path))
+
+    assert "ingest: 6 added, 1 duplicates, 6 failed; 6 extracted" in out
+    assert [line.split(": ", 1)[0].rsplit(":", 1)[1] for line in err.splitlines()] == [
+        "3",  # 100,000 '['
+        "6",  # 30 February
+        "7",  # 5,000 digits
+        "9",  # a NUL in the URL
+        "11",  # cut off
+        "12",  # ftp://
+    ]
+    assert not Article.objects.pending().exists()
+    for article in Article.objects.select_related("source"):
+        assert_clean(article)
+    assert Article.objects.get(title="A story from 2099").date_source == "future"
