@@ -216,7 +216,30 @@ def html_fragments() -> st.SearchStrategy[str]:
     ).map("".join)
 
 
-records = st.fixed_dictionaries(
+# Records that would mostly be stored: hostile content in a story's shape,
+# with URLs from a small pool so that duplicates come up too.
+plausible_records = st.fixed_dictionaries(
+    {
+        "url": st.one_of(
+            st.integers(0, 6).map(lambda n: f"https://news.example.org/fuzz/{n}"),
+            st.sampled_from(URL_POOL[:6]),
+            hostile_text.map(lambda t: "https://news.example.org/" + t),
+        ),
+        "text": story_text,
+    },
+    optional={
+        "title": hostile_text,
+        "published_at": dates.filter(lambda d: isinstance(d, str)),
+        "source": hostile_text,
+        "html": html_fragments(),
+    },
+)
+page_records = st.fixed_dictionaries(
+    {"url": st.integers(0, 6).map(lambda n: f"https://news.example.org/page/{n}")},
+    optional={"html": html_fragments(), "title": hostile_text},
+)
+# Anything in a record's place.
+any_records = st.fixed_dictionaries(
     {"url": record_urls},
     optional={
         "title": hostile_text | json_values,
@@ -227,6 +250,7 @@ records = st.fixed_dictionaries(
         "extra": json_values,
     },
 )
+records = st.one_of(plausible_records, plausible_records, page_records, any_records)
 
 
 def _json_line(value, ensure_ascii: bool) -> bytes:
@@ -235,9 +259,8 @@ def _json_line(value, ensure_ascii: bool) -> bytes:
     return json.dumps(value, ensure_ascii=ensure_ascii).encode("utf-8", "surrogatepass")
 
 
-jsonl_lines = st.one_of(
-    st.tuples(records, st.booleans()).map(lambda a: _json_line(*a)),
-    st.tuples(records, st.booleans()).map(lambda a: _json_line(*a)),
+record_lines = st.tuples(records, st.booleans()).map(lambda a: _json_line(*a))
+other_lines = st.one_of(
     st.tuples(json_values, st.booleans()).map(lambda a: _json_line(*a)),
     st.tuples(records, st.booleans(), st.floats(0, 1)).map(
         lambda a: (line := _json_line(a[0], a[1]))[: int(len(line) * a[2])]  # truncated
@@ -255,7 +278,9 @@ jsonl_lines = st.one_of(
     st.sampled_from([b"", b"   ", b"\t", b"\xef\xbb\xbf", b"\r", b"null", b"{}", b"[]"]),
 )
 jsonl_files = st.tuples(
-    st.lists(jsonl_lines, max_size=8),
+    st.tuples(st.lists(record_lines, max_size=5), st.lists(other_lines, max_size=4)).flatmap(
+        lambda lines: st.permutations(lines[0] + lines[1])
+    ),
     st.sampled_from([b"\n", b"\r\n"]),
     st.booleans(),  # a byte-order mark first
     st.booleans(),  # a last newline
@@ -380,16 +405,30 @@ xml_text = st.one_of(
         st.sampled_from([*ENTITIES, "&lol;", "&amp;lt;script&amp;gt;", "]]>", "<![CDATA[x"])
     ).map("".join),
 )
-feed_docs = st.builds(
+date_strings = dates.filter(lambda d: isinstance(d, str))
+# Feeds that parse, with entries whose content is hostile.
+plausible_feed_docs = st.builds(
+    FeedDoc,
+    kind=st.sampled_from(["rss", "atom"]),
+    declared=st.sampled_from([None, "utf-8"]),
+    encoding=st.just("utf-8"),
+    title=xml_text,
+    entries=st.lists(
+        st.tuples(xml_text, entry_links, xml_text, date_strings), min_size=1, max_size=5
+    ).map(tuple),
+    doctype=st.just(""),
+    cut=st.none(),
+    noise=st.just(b""),
+)
+any_feed_docs = st.builds(
     FeedDoc,
     kind=st.sampled_from(["rss", "rss", "atom", "atom", "bytes"]),
     declared=st.none() | st.sampled_from(["utf-8", "latin-1", "utf-16", "x-bogus", "shift_jis"]),
     encoding=st.sampled_from(["utf-8", "latin-1", "utf-16", "shift_jis"]),
     title=xml_text,
-    entries=st.lists(
-        st.tuples(xml_text, entry_links, xml_text, dates.filter(lambda d: isinstance(d, str))),
-        max_size=5,
-    ).map(tuple),
+    entries=st.lists(st.tuples(xml_text, entry_links, xml_text, date_strings), max_size=5).map(
+        tuple
+    ),
     doctype=st.sampled_from(
         [
             "",
@@ -402,6 +441,7 @@ feed_docs = st.builds(
     cut=st.none() | st.floats(0, 1),
     noise=st.binary(max_size=300),
 )
+feed_docs = st.one_of(plausible_feed_docs, any_feed_docs)
 
 
 # --- URLs ------------------------------------------------------------------------
@@ -414,6 +454,9 @@ url_strings = st.one_of(
     ).map(lambda a: f"{a[0]}://{a[1]}"),
     hostile_text.map(lambda t: "{server}/" + t),
     st.integers(0, 5).map(lambda n: f"{{server}}/page/{n}"),
+    st.tuples(st.integers(0, 5), hostile_text).map(
+        lambda a: f"{{server}}/page/{a[0]}?q=" + quote(a[1].encode("utf-8", "surrogatepass"))
+    ),
     st.sampled_from(
         [
             *URL_POOL,
@@ -485,7 +528,9 @@ parameter_values = st.one_of(
     st.integers().map(lambda n: str(n).encode()),
 )
 path_values = st.one_of(
-    st.sampled_from(["{known}", "{known}", "0", "-1", "9" * 25, "%00", "..", "a b"]),
+    st.just("{known}"),
+    st.just("{known}"),
+    st.sampled_from(["{known}", "0", "-1", "9" * 25, "%00", "..", "a b"]),
     hostile_text.map(lambda t: quote(t.encode("utf-8", "surrogatepass"), safe="")),
 )
 
@@ -519,10 +564,14 @@ page_requests = st.builds(
 
 admin_forms = st.fixed_dictionaries(
     {
-        "url": url_strings,
+        "url": st.one_of(
+            st.integers(0, 40).map(lambda n: f"https://news.example.org/admin/{n}"),
+            st.integers(0, 5).map(lambda n: f"{{server}}/page/{n}"),
+            url_strings,
+        ),
         "title": hostile_text,
         "text": story_text | hostile_text | st.just(""),
-        "published_at": dates.filter(lambda d: isinstance(d, str)),
+        "published_at": date_strings,
         "source": hostile_text,
     }
 )
