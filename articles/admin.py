@@ -41,7 +41,7 @@ class SourceAdmin(admin.ModelAdmin):
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
     list_display = ["title", "source", "published_at", "status", "attempts", "original"]
-    list_filter = ["status", "source"]
+    list_filter = ["status", "date_source", "source"]
     search_fields = ["title", "url"]
     list_select_related = ["source"]
     date_hierarchy = "published_at"
@@ -54,6 +54,7 @@ class ArticleAdmin(admin.ModelAdmin):
         "attempts",
         "created_at",
         "extracted_at",
+        "date_source",
     ]
     fields = ["title", "url", "source", "published_at", "text", *readonly_fields[1:]]
     actions = ["reextract"]
@@ -82,6 +83,8 @@ class ArticleAdmin(admin.ModelAdmin):
             obj.title = services.clean_line(obj.title)
         if "text" in form.changed_data:
             obj.text = services.clean_text(obj.text)
+        if "published_at" in form.changed_data:  # an editor's date is a given one
+            obj.date_source = Article.DateSource.GIVEN
         super().save_model(request, obj, form, change)
         if change and "published_at" in form.changed_data:
             story_redated.send(sender=Article, article_id=obj.pk)

@@ -761,3 +761,27 @@ def test_the_hostile_file_in_the_repository(settings):
     for article in Article.objects.select_related("source"):
         assert_clean(article)
     assert Article.objects.get(title="A story from 2099").date_source == "future"
+
+
+def test_an_editor_sees_a_story_dated_at_ingest_and_can_date_it(admin_client, tmp_path):
+    from django.urls import reverse
+
+    ingest_one(tmp_path, title="From the future", published_at="2099-01-01")
+    article = Article.objects.get()
+    listed = admin_client.get(
+        reverse("admin:articles_article_changelist"), {"date_source": "future"}
+    )
+    assert "From the future" in listed.content.decode()
+
+    change = reverse("admin:articles_article_change", args=[article.pk])
+    form = admin_client.get(change).context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in ("title", "url", "text")}
+    data.update({"source": "", "published_at_0": "2025-03-01", "published_at_1": "10:00:00"})
+    response = admin_client.post(change, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    article.refresh_from_db()
+    assert (article.published_at.isoformat(), article.date_source) == (
+        "2025-03-01T10:00:00+00:00",
+        "given",
+    )
