@@ -20,6 +20,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First: its runserver (start-up work) wraps whitenoise's.
+    "newsgraph",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -191,6 +193,8 @@ RESCORE_DEBOUNCE_SECONDS = env.int("RESCORE_DEBOUNCE_SECONDS", default=5)
 RESCORE_FULL_GROWTH = env.float("RESCORE_FULL_GROWTH", default=0.05)
 RESCORE_FULL_EVERY_SECONDS = env.int("RESCORE_FULL_EVERY_SECONDS", default=3600)
 MAX_ARTICLE_CHARS = env.int("MAX_ARTICLE_CHARS", default=200_000)
+# A longer JSONL line is reported and skipped without being read into memory.
+MAX_JSONL_LINE_BYTES = env.int("MAX_JSONL_LINE_BYTES", default=32 * 2**20)
 FEED_MAX_ENTRIES_PER_POLL = env.int("FEED_MAX_ENTRIES_PER_POLL", default=200)
 FEED_POLL_BUDGET_SECONDS = env.int("FEED_POLL_BUDGET_SECONDS", default=300)
 FETCH_ALLOW_LOOPBACK = env.bool("FETCH_ALLOW_LOOPBACK", default=False)
