@@ -1,3 +1,7 @@
+"""The story admin: stories (add by text or URL, re-extract), sources and feeds."""
+
+import logging
+
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
@@ -10,7 +14,10 @@ from articles import services
 from articles.models import Article, Feed, Source
 from articles.signals import story_redated
 from articles.tasks import poll_feed
+from newsgraph.infra.failures import failure_reason, is_store_failure
 from newsgraph.infra.queue import enqueue
+
+logger = logging.getLogger(__name__)
 
 
 class IngestForm(forms.Form):
@@ -33,8 +40,17 @@ class SourceAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "source", "published_at", "status", "attempts", "original"]
-    list_filter = ["status", "source"]
+    list_display = [
+        "title",
+        "source",
+        "published_at",
+        "date_source",
+        "language",
+        "status",
+        "attempts",
+        "original",
+    ]
+    list_filter = ["status", "date_source", "language", "source"]
     search_fields = ["title", "url"]
     list_select_related = ["source"]
     date_hierarchy = "published_at"
@@ -42,31 +58,57 @@ class ArticleAdmin(admin.ModelAdmin):
         "url",
         "canonical_url",
         "content_hash",
+        "date_source",
         "status",
         "error",
         "attempts",
         "created_at",
         "extracted_at",
     ]
-    fields = ["title", "url", "source", "published_at", "text", *readonly_fields[1:]]
+    fields = [
+        "title",
+        "url",
+        "source",
+        "published_at",
+        "language",
+        "text",
+        *readonly_fields[1:],
+    ]
     actions = ["reextract"]
 
     @admin.display(description="Link")
     def original(self, article: Article) -> str:
+        if not article.has_web_url:
+            return "saved page"
         return format_html('<a href="{}" rel="noopener noreferrer">original</a>', article.url)
 
     @admin.action(description="Re-extract entities", permissions=["change"])
     def reextract(self, request, queryset):
-        count = services.articles_reset_for_extraction(
-            article_ids=list(queryset.values_list("pk", flat=True))
-        )
+        ids = list(queryset.values_list("pk", flat=True))
+        count = services.articles_reset_for_extraction(article_ids=ids)
         self.message_user(request, f"{count} stories queued for extraction.", messages.SUCCESS)
+        # In the embedded default they were extracted in this request.
+        failed = Article.objects.filter(id__in=ids, status=Article.Status.FAILED).count()
+        if failed:
+            self.message_user(
+                request,
+                f"{failed} of them failed; each says why in its status.",
+                messages.WARNING,
+            )
 
     def save_model(self, request, obj, form, change):
+        # An editor's text is stored as clean as an ingested story's.
+        if "title" in form.changed_data:
+            obj.title = services.clean_line(obj.title)
+        if "text" in form.changed_data:
+            obj.text = services.clean_text(obj.text)
+        if change and "published_at" in form.changed_data:  # an editor's date is a given one
+            obj.date_source = Article.DateSource.GIVEN
         super().save_model(request, obj, form, change)
         if change and "published_at" in form.changed_data:
             story_redated.send(sender=Article, article_id=obj.pk)
-        if change and {"title", "text"} & set(form.changed_data):
+        # A new language can change whether NER reads the story (SPACY_MODELS).
+        if change and {"title", "text", "language"} & set(form.changed_data):
             services.articles_reset_for_extraction(article_ids=[obj.pk])
 
     def get_urls(self):
@@ -103,6 +145,11 @@ class ArticleAdmin(admin.ModelAdmin):
                     )
             except services.IngestError as exc:
                 form.add_error(None, str(exc))
+            except Exception as exc:  # a library crashing on a hostile page
+                if is_store_failure(exc):
+                    raise
+                logger.exception("admin add of %s failed", data["url"][:200])
+                form.add_error(None, f"The story could not be added ({failure_reason(exc)}).")
             else:
                 article = result.article
                 if result.created:

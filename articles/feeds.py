@@ -17,10 +17,12 @@ from articles.services import (
     IngestError,
     IngestReport,
     article_ingest,
+    clean_line,
     clean_text,
-    html_to_text,
+    page_ingest,
 )
 from articles.urls_util import InvalidURL, canonical_url
+from newsgraph.infra.failures import describe, failure_reason, is_store_failure, printable
 
 logger = logging.getLogger(__name__)
 
@@ -87,12 +89,54 @@ def parse_feed(content: bytes, *, url: str):
         raise IngestError(f"the feed uses forbidden XML constructs: {exc}") from None
     except ParseError:
         pass  # malformed but entity-free (or JSON Feed): feedparser may still read it
+    except (LookupError, ValueError):
+        # expat reads no multi-byte encoding but UTF-8 and UTF-16 (Shift_JIS,
+        # EUC-JP, Big5, UTF-7…) and no unknown one: look for declarations in
+        # the text as Python (and so feedparser) decodes it.
+        if "<!ENTITY" in _declared_text(content).upper():
+            raise IngestError(
+                "the feed declares XML entities (possible XML bomb); refused"
+            ) from None
+    content = without_invalid_references(content)
     # A stream, never the bytes themselves: feedparser opens a bytes or str
     # argument as a file path (or fetches it as a URL) before parsing it.
-    parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
+    try:
+        parsed = feedparser.parse(io.BytesIO(content), response_headers={"content-location": url})
+    except (UnicodeError, ValueError, OverflowError) as exc:  # the same, in UTF-16 or UTF-32
+        raise IngestError(f"not a feed: it could not be parsed ({describe(exc)})") from None
     if not parsed.entries and parsed.get("bozo") and not parsed.feed:
         raise IngestError(f"not a feed: {parsed.get('bozo_exception', 'unreadable')}")
     return parsed
+
+
+_NUMERIC_REFERENCE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));")
+
+
+def without_invalid_references(content: bytes) -> bytes:
+    """References to surrogates and beyond U+10FFFF made U+FFFD: feedparser's
+    lenient parser raises on them ("&#xD800;", "&#x110000;")."""
+
+    def replace(reference: re.Match) -> bytes:
+        hexadecimal, decimal = reference.groups()
+        digits = (hexadecimal or decimal).lstrip(b"0")
+        value = int(digits or b"0", 16 if hexadecimal else 10) if len(digits) <= 8 else -1
+        valid = 0 <= value <= 0x10FFFF and not 0xD800 <= value <= 0xDFFF
+        return reference.group(0) if valid else b"&#xFFFD;"
+
+    return _NUMERIC_REFERENCE.sub(replace, content)
+
+
+_XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+
+
+def _declared_text(content: bytes) -> str:
+    """The document decoded as its XML declaration says; "" if Python
+    cannot decode it that way (then feedparser cannot either)."""
+    declared = _XML_ENCODING.match(content)
+    try:
+        return content.decode(declared.group(1).decode("ascii") if declared else "utf-8")
+    except (LookupError, UnicodeDecodeError):
+        return ""
 
 
 def _entry_published(entry) -> datetime | None:
@@ -101,13 +145,18 @@ def _entry_published(entry) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)
         if value:
-            return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (ValueError, OverflowError, OSError):  # "9999-12-31T23:59-14:00": year 10000
+                continue
     return None
 
 
-def _entry_story(entry, *, feed_title: str) -> dict:
-    """Fetch the entry's page for its main text; fall back to the entry's own
-    content when the page cannot be fetched or has no text."""
+def _entry_ingest(entry, *, feed_title: str, enqueue: bool):
+    """Fetch the entry's page and store it (its canonical URL, date and
+    language read from the page, the entry's title and date first); fall
+    back to the entry's own content when the page cannot be fetched or says
+    less than the entry."""
     from articles.fetching import FetchError, fetch_url
 
     link = entry.get("link") or ""
@@ -116,18 +165,31 @@ def _entry_story(entry, *, feed_title: str) -> dict:
     own_text = fragment_to_text(
         content[0].get("value", "") if content else entry.get("summary", "")
     )
-    text = ""
+    published = _entry_published(entry)
     try:
         page = fetch_url(link)
-        text, page_title = html_to_text(page.text)
-        title = title or page_title
     except FetchError as exc:
         logger.info("feed entry %s: page not fetched (%s); using the entry's content", link, exc)
-    # A page whose main text is shorter than the entry's own content is a
-    # paywall, a consent wall or an extraction miss: the entry says more.
-    if len(text) < len(own_text):
-        text = own_text
-    return {"url": link, "title": title, "text": text, "source": feed_title}
+    else:
+        return page_ingest(
+            html=page.text,
+            fetched_url=page.final_url,
+            feed_url=link,
+            title=title,
+            fallback_text=own_text,
+            feed_published_at=published,
+            source=feed_title,
+            enqueue=enqueue,
+        )
+    return article_ingest(
+        url=link,
+        title=title,
+        text=own_text,
+        published_at=published,
+        date_source=Article.DateSource.FEED,
+        source=feed_title,
+        enqueue=enqueue,
+    )
 
 
 def feed_ingest(
@@ -153,7 +215,7 @@ def feed_ingest(
         report.not_modified = True
         return report
     parsed = parse_feed(page.content, url=page.final_url)
-    report.title = " ".join((parsed.feed.get("title") or "").split())[:300]
+    report.title = clean_line(parsed.feed.get("title") or "")[:300]
     entries = parsed.entries
     report.entries = len(entries)
     limit = settings.FEED_MAX_ENTRIES_PER_POLL
@@ -170,16 +232,15 @@ def feed_ingest(
             if Article.objects.filter(canonical_url=canonical_url(link)).exists():
                 report.duplicates += 1
                 continue
-            story = _entry_story(entry, feed_title=source or report.title)
-            result = article_ingest(
-                **story, published_at=_entry_published(entry) or None, enqueue=enqueue
-            )
+            result = _entry_ingest(entry, feed_title=source or report.title, enqueue=enqueue)
         except (IngestError, InvalidURL) as exc:
             report.failed.append((where, str(exc)))
             continue
         except Exception as exc:  # e.g. an extractor crash on one hostile page
+            if is_store_failure(exc):
+                raise
             logger.exception("feed %s: %s failed", url, where)
-            report.failed.append((where, f"unexpected error: {type(exc).__name__}: {exc}"))
+            report.failed.append((where, failure_reason(exc)))
             continue
         if result.created:
             report.added.append(result.article.id)
@@ -234,7 +295,8 @@ def feed_poll(*, feed_id: int) -> FeedReport | None:
             source=feed.source.name if feed.source else None,
         )
     except IngestError as exc:
-        feed.last_result, feed.last_error, feed.last_added = Feed.Result.ERROR, str(exc)[:2000], 0
+        feed.last_result, feed.last_added = Feed.Result.ERROR, 0
+        feed.last_error = printable(str(exc))[:2000]
         feed.save()
         return None
     if report.not_modified:
@@ -249,6 +311,6 @@ def feed_poll(*, feed_id: int) -> FeedReport | None:
     notes = [f"{where}: {why}" for where, why in report.failed[:20]]
     if report.left:
         notes.append(f"{report.left:,} entries left for the next poll")
-    feed.last_error = "; ".join(notes)[:2000]
+    feed.last_error = printable("; ".join(notes))[:2000]
     feed.save()
     return report

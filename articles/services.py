@@ -1,4 +1,10 @@
-"""Writes for stories: ingest from JSONL, HTML or a URL, and queueing extraction."""
+"""Writes for stories: ingest from JSONL, HTML or a URL, and queueing extraction.
+
+Also what keeps hostile input out of the store: text and titles cleaned of
+what no page or database should hold, dates made timezone-aware and not in
+the future, and `record_isolated`, which confines any failure of one record
+to that record (issue #15).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,10 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -17,8 +24,11 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from articles.extraction import request_extraction
+from articles.languages import detect_language
 from articles.models import Article, Source
+from articles.signals import story_redated
 from articles.urls_util import InvalidURL, canonical_url
+from newsgraph.infra.failures import StoreFailure, describe, failure_reason, is_store_failure
 
 logger = logging.getLogger(__name__)
 
@@ -45,26 +55,73 @@ class IngestReport:
 
 _BLANK_LINES = re.compile(r"\n\s*\n+")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What stored text never holds: C0 and C1 control characters but tab, newline
+# and carriage return (PostgreSQL refuses NUL; the XML of the entity feeds can
+# carry none of them); the bidirectional embeddings, overrides and isolates
+# (an unclosed U+202E reverses the rest of a title on every page showing it);
+# stray byte-order marks, interlinear annotations and noncharacters.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+    "\ufeff\ufff9-\ufffb\ufdd0-\ufdef"
+    + "".join(chr(plane + 0xFFFE) + chr(plane + 0xFFFF) for plane in range(0, 0x110000, 0x10000))
+    + "]"
+)
+# Surrogates: valid as JSON escapes and common in scraped data, but a lone one
+# cannot be encoded as UTF-8 (nor stored, nor hashed).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_controls(text: str) -> str:
+    """`text` as valid Unicode in NFC: surrogate pairs joined, lone surrogates
+    replaced by U+FFFD (as undecodable bytes are), control characters dropped."""
+    if _SURROGATE.search(text):
+        text = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return unicodedata.normalize("NFC", _CONTROL.sub("", text))
 
 
 def clean_text(text: str) -> str:
     """Paragraphs separated by one blank line, no control characters."""
-    text = unicodedata.normalize("NFC", _CONTROL.sub("", text or ""))
+    text = _without_controls(text or "").replace("\u2029", "\n\n").replace("\u2028", "\n")
     paragraphs = (
         _SPACES.sub(" ", p).strip() for p in _BLANK_LINES.split(text.replace("\r\n", "\n"))
     )
     return "\n\n".join(" ".join(p.split("\n")) for p in paragraphs if p)
 
 
-def html_to_text(html: str) -> tuple[str, str]:
-    """Main text and title of an HTML page, by trafilatura."""
-    import trafilatura
+def clean_line(text: str) -> str:
+    """One line of text (a title, a source's name): cleaned as `clean_text`,
+    every run of white space one space."""
+    return " ".join(_without_controls(text or "").split())
 
-    text = trafilatura.extract(html, include_comments=False, include_tables=False) or ""
-    metadata = trafilatura.extract_metadata(html)
-    title = (metadata.title if metadata else "") or ""
-    return clean_text(text.replace("\n", "\n\n")), " ".join(title.split())
+
+# Attribute values this long are inline images and other blobs (data: URIs),
+# never a story's text or title; trafilatura spends seconds on a megabyte one.
+_LONG_ATTRIBUTE = re.compile(r"""=\s*("[^"]{10000,}"|'[^']{10000,}')""")
+
+
+def strip_long_attributes(html: str) -> str:
+    return _LONG_ATTRIBUTE.sub('=""', html)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Main text and headline of an HTML page (articles/webpages.py)."""
+    from articles.webpages import choose_title, main_text, parse_html, trafilatura_title
+
+    html = strip_long_attributes(html)
+    tree = parse_html(html)
+    title = choose_title(tree, fallback=trafilatura_title(tree))
+    return page_text(main_text(html)), title
+
+
+def page_text(extracted: str) -> str:
+    """trafilatura's text (one line per paragraph) as paragraphs."""
+    return clean_text(extracted.replace("\n", "\n\n"))
+
+
+def file_identity(content_hash: str) -> str:
+    """The URL-shaped identity of a saved page that names no URL of its own:
+    derived from its content, so the same page saved twice is one story."""
+    return f"file:sha256:{content_hash}"
 
 
 def _content_hash(title: str, text: str) -> str:
@@ -77,19 +134,39 @@ def _parse_published(value) -> datetime | None:
         return None
     if not isinstance(value, str):
         raise IngestError("published_at must be an ISO 8601 string")
-    parsed = parse_datetime(value.strip())
-    if parsed is None:
-        try:
-            parsed = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise IngestError(f"published_at is not ISO 8601: {value[:40]!r}") from None
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
+    try:
+        # parse_datetime raises ValueError for a well-formed impossible date
+        # ("2025-02-30T10:00"), and returns None for other spellings.
+        parsed = parse_datetime(value.strip()) or datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise IngestError(f"published_at is not ISO 8601: {value[:40]!r}") from None
     return parsed
 
 
+# Time zones reach UTC+14 and clocks drift: a story dated up to a day ahead is
+# taken as dated; further ahead the date is wrong, and the story is dated when
+# ingested instead, marked so an editor sees it (date_source FUTURE).
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def story_date(published: datetime | None, *, given_as: str) -> tuple[datetime, str]:
+    """(published_at, date_source) to store: the date in UTC when it can be
+    trusted, else the time of ingest and why."""
+    now = timezone.now()
+    if published is None:
+        return now, Article.DateSource.INGESTED
+    if timezone.is_naive(published):
+        published = timezone.make_aware(published, UTC)
+    if published > now + FUTURE_TOLERANCE:
+        return now, Article.DateSource.FUTURE
+    try:
+        return published.astimezone(UTC), given_as
+    except OverflowError:  # before year 1 in UTC ("0001-01-01T00:00+14:00")
+        raise IngestError(f"published_at is out of range: {published.isoformat()}") from None
+
+
 def _source_for(name: str | None) -> Source | None:
-    name = " ".join((name or "").split())[:200]
+    name = clean_line(name or "")[:200]
     if not name:
         return None
     source, _ = Source.objects.get_or_create(name=name)
@@ -103,32 +180,50 @@ def article_ingest(
     text: str = "",
     html: str = "",
     published_at: str | datetime | None = None,
+    date_source: str | None = None,
     source: str | None = None,
+    language: str | None = None,
+    page_metadata: str = "",
+    url_optional: bool = False,
     enqueue: bool = True,
 ) -> IngestResult:
     """Store one story as *pending*, once per canonical URL and once per
-    identical content; extraction is queued after commit."""
-    if not isinstance(url, str) or not url.strip():
+    identical content; extraction is queued after commit.
+
+    `date_source` says where a given `published_at` came from (default:
+    given with the story); without a date, or with one in the future, the
+    story is dated now and says so. `language` is detected from the text
+    unless given. With `url_optional`, a story without a URL (a saved page
+    that names none) is stored under a `file:` identity derived from its
+    content."""
+    if not isinstance(url, str) or not (url.strip() or url_optional):
         raise IngestError("url is required")
-    try:
-        canonical = canonical_url(url)
-    except InvalidURL as exc:
-        raise IngestError(str(exc)) from None
+    canonical = _canonical(url) if url.strip() else ""
     if html and not text:
-        text, html_title = html_to_text(html)
-        title = title or html_title
+        from articles.webpages import read_page
+
+        reading = read_page(html, fetched_url=url.strip() if canonical else "")
+        text, title = page_text(reading.text), title or reading.title
+        page_metadata = page_metadata or reading.metadata_html
+        if published_at in (None, "") and reading.published_at:
+            published_at, date_source = reading.published_at, Article.DateSource.PAGE
     text = clean_text(text)
-    title = " ".join((title or "").split())
+    title = clean_line(title)
     if not text:
         raise IngestError("the story has no text")
     if len(text) > settings.MAX_ARTICLE_CHARS:
         limit = settings.MAX_ARTICLE_CHARS
         raise IngestError(f"the story is too long ({len(text):,} characters, limit {limit:,})")
     title = title[:500] or text.split("\n\n", 1)[0][:120]
-    published = (
-        published_at if isinstance(published_at, datetime) else _parse_published(published_at)
+    published, date_source = story_date(
+        published_at if isinstance(published_at, datetime) else _parse_published(published_at),
+        given_as=date_source or Article.DateSource.GIVEN,
     )
     digest = _content_hash(title, text)
+    if not canonical:
+        url = canonical = file_identity(digest)
+    if language is None:
+        language = detect_language(title, text)
 
     existing = (
         Article.objects.filter(canonical_url=canonical).first()
@@ -144,10 +239,10 @@ def article_ingest(
                 content_hash=digest,
                 title=title,
                 text=text,
-                published_at=published or timezone.now(),
-                date_source=(
-                    Article.DateSource.GIVEN if published else Article.DateSource.INGESTED
-                ),
+                published_at=published,
+                date_source=date_source,
+                language=language[:12],
+                page_metadata=page_metadata,
                 source=_source_for(source),
             )
     except IntegrityError:  # a concurrent submission of the same story won
@@ -163,17 +258,63 @@ def article_ingest(
     return IngestResult(article, created=True)
 
 
-def iter_jsonl(lines: Iterable[bytes | str]) -> Iterator[tuple[int, dict | None, str]]:
-    """(line number, record, error) for each non-blank line."""
+# Refused in a URL rather than cleaned: a URL names a story. What text may
+# not hold, and no white space but spaces. Unique indexes hold at most ~2,700
+# bytes per value in PostgreSQL.
+_URL_UNSAFE = re.compile(f"[\t\n\r\u2028\u2029]|{_SURROGATE.pattern}|{_CONTROL.pattern}")
+MAX_URL_BYTES = 2000
+
+
+def _canonical(url) -> str:
+    if not isinstance(url, str) or not url.strip():
+        raise IngestError("url is required")
+    if _URL_UNSAFE.search(url.strip()):
+        raise IngestError(f"the URL holds control or invalid characters: {url.strip()[:200]!r}")
+    try:
+        canonical = canonical_url(url)
+    except InvalidURL as exc:
+        raise IngestError(str(exc)) from None
+    if len(canonical.encode()) > MAX_URL_BYTES:
+        raise IngestError(f"the URL is too long (limit {MAX_URL_BYTES:,} bytes): {url[:200]!r}")
+    return canonical
+
+
+def jsonl_lines(handle: BinaryIO, *, max_bytes: int) -> Iterator[bytes | None]:
+    """The lines of a binary stream, one at a time; None for a line longer
+    than `max_bytes`, which is skipped without ever being held whole."""
+    while line := handle.readline(max_bytes + 1):
+        if len(line) > max_bytes and not line.endswith(b"\n"):
+            while (rest := handle.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
+def iter_jsonl(lines: Iterable[bytes | str | None]) -> Iterator[tuple[int, dict | None, str]]:
+    """(line number, record, error) for each non-blank line; a None line is
+    one too long to read (`jsonl_lines`)."""
     for number, raw in enumerate(lines, start=1):
+        if raw is None:
+            limit = settings.MAX_JSONL_LINE_BYTES
+            yield number, None, f"the line is too long (over {limit:,} bytes)"
+            continue
         if isinstance(raw, bytes):
             raw = raw.decode("utf-8", errors="replace")
+        if number == 1:
+            raw = raw.removeprefix("\ufeff")  # the byte-order mark some editors write
         if not raw.strip():
             continue
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as exc:
             yield number, None, f"invalid JSON ({exc.msg}, column {exc.colno})"
+            continue
+        except RecursionError:
+            yield number, None, "invalid JSON (nested too deeply)"
+            continue
+        except ValueError as exc:  # an integer of over 4,300 digits
+            yield number, None, f"invalid JSON ({str(exc).split(':', 1)[0]})"
             continue
         if not isinstance(record, dict):
             yield number, None, "expected a JSON object"
@@ -200,6 +341,35 @@ def record_ingest(*, record: dict, enqueue: bool = True) -> IngestResult:
     )
 
 
+def record_isolated(
+    report: IngestReport, *, where: str, ingest: Callable[[], IngestResult]
+) -> IngestResult | None:
+    """Run one record's ingest in its own transaction and count it in `report`.
+
+    Whatever goes wrong reading, parsing, validating or storing the record is
+    that record's failure, reported against `where` (file:line, URL, feed
+    entry), and the batch goes on; only the store failing is raised, as
+    StoreFailure.
+    """
+    try:
+        with transaction.atomic():
+            result = ingest()
+    except IngestError as exc:
+        report.failed.append((where, str(exc)))
+        return None
+    except Exception as exc:  # a library crashing on one hostile record
+        if is_store_failure(exc):
+            raise StoreFailure(f"the database failed at {where}: {describe(exc)}") from exc
+        logger.debug("%s: unexpected error", where, exc_info=True)
+        report.failed.append((where, failure_reason(exc)))
+        return None
+    if result.created:
+        report.added.append(result.article.id)
+    else:
+        report.duplicates += 1
+    return result
+
+
 def articles_enqueue_extraction(*, article_ids: Sequence[int]) -> None:
     """Queue extraction after the current transaction commits (through the
     seam in articles/extraction.py)."""
@@ -221,10 +391,7 @@ def article_ingest_url(
     """Fetch a page (refusing non-public addresses) and ingest its main text."""
     from articles.fetching import FetchError, fetch_url
 
-    try:
-        canonical = canonical_url(url)
-    except InvalidURL as exc:
-        raise IngestError(str(exc)) from None
+    canonical = _canonical(url)
     existing = Article.objects.filter(canonical_url=canonical).first()
     if existing:
         return IngestResult(existing, created=False)
@@ -232,14 +399,58 @@ def article_ingest_url(
         page = fetch_url(url)
     except FetchError as exc:
         raise IngestError(f"could not fetch {url[:200]}: {exc}") from None
-    text, title = html_to_text(page.text)
-    if not text:
-        raise IngestError(f"no story text found on the page at {url[:200]}")
+    try:
+        return page_ingest(
+            html=page.text,
+            fetched_url=page.final_url,
+            source=source or _host_name(page.final_url),
+            enqueue=enqueue,
+        )
+    except IngestError as exc:
+        if "no text" in str(exc):
+            raise IngestError(f"no story text found on the page at {url[:200]}") from None
+        raise
+
+
+def page_ingest(
+    *,
+    html: str,
+    fetched_url: str = "",
+    feed_url: str = "",
+    base_url: str = "",
+    title: str = "",
+    fallback_text: str = "",
+    feed_published_at: datetime | None = None,
+    source: str | None = None,
+    enqueue: bool = True,
+) -> IngestResult:
+    """Store a web page (fetched, linked from a feed, or saved to a file) as
+    a story: under its own canonical URL when plausible, else the fetched
+    URL, the feed's link or `base_url`, else a `file:` identity; dated by
+    the feed entry, else by the page, else at ingest (articles/webpages.py).
+
+    `title` (a feed entry's) wins over the page's headline; `fallback_text`
+    (a feed entry's content) replaces a page text shorter than it — a
+    paywall, a consent wall or an extraction miss."""
+    from articles.webpages import read_page
+
+    reading = read_page(html, fetched_url=fetched_url, feed_url=feed_url, base_url=base_url)
+    text = page_text(reading.text)
+    if len(text) < len(fallback_text):
+        text = fallback_text
+    if feed_published_at is not None:
+        published, date_source = feed_published_at, Article.DateSource.FEED
+    else:
+        published, date_source = reading.published_at, Article.DateSource.PAGE
     return article_ingest(
-        url=url,
-        title=title,
+        url=reading.url,
+        url_optional=True,
+        title=title or reading.title,
         text=text,
-        source=source or _host_name(page.final_url),
+        published_at=published,
+        date_source=date_source,
+        page_metadata=reading.metadata_html,
+        source=source or reading.site_name or None,
         enqueue=enqueue,
     )
 
@@ -249,3 +460,57 @@ def _host_name(url: str) -> str:
 
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")
+
+
+@dataclass
+class Redated:
+    article: Article
+    old: datetime
+    found: datetime | None  # None: no date found (the story keeps its date)
+    how: str  # "saved page" or "refetched page"
+
+
+class RedateSkipped(IngestError):
+    """A story that cannot be re-dated as asked (no saved page, no web address, fetch failed)."""
+
+
+def article_redate(*, article: Article, refetch: bool = False) -> Redated:
+    """Read a stored story's publication date again: from the page metadata
+    kept at ingest (with its URL and text), or by fetching its page again.
+    A date found replaces the stored one (date_source "page"); none found
+    leaves the story as it was. Dates given with a story, by an editor or by
+    a feed entry are the caller's to leave alone."""
+    from articles.webpages import kept_metadata, page_date, parse_html
+
+    metadata = article.page_metadata
+    how = "saved page"
+    if refetch:
+        from articles.fetching import FetchError, fetch_url
+
+        if not article.has_web_url:
+            raise RedateSkipped("a saved page with no web address cannot be refetched")
+        try:
+            page = fetch_url(article.url)
+        except FetchError as exc:
+            raise RedateSkipped(f"could not fetch {article.url[:200]}: {exc}") from None
+        metadata, how = kept_metadata(parse_html(page.text)), "refetched page"
+    if not metadata:
+        raise RedateSkipped("no saved page metadata (ingested from text); use --refetch")
+    # The kept metadata, with the story's text as the body: htmldate reads a
+    # date from the text too ("Published 3 February 2025").
+    from html import escape
+
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in article.text.split("\n\n"))
+    document = metadata.replace("</body>", paragraphs + "</body>", 1)
+    found = page_date(document, url=article.url if article.has_web_url else "")
+    old = article.published_at
+    if found is not None:
+        fields = ["published_at", "date_source"]
+        article.published_at, article.date_source = found, Article.DateSource.PAGE
+        if refetch and metadata != article.page_metadata:
+            article.page_metadata = metadata
+            fields.append("page_metadata")
+        article.save(update_fields=fields)
+        if found != old:
+            story_redated.send(sender=Article, article_id=article.pk)
+    return Redated(article=article, old=old, found=found, how=how)

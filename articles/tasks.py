@@ -4,8 +4,10 @@ Extraction itself is an `entities` task, asked for by name (articles/extraction.
 """
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.utils import timezone
 
 from articles.feeds import feed_poll, feeds_claim_due
 from articles.models import Article
@@ -15,9 +17,14 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task
-def sweep_pending_articles(limit: int = 5000) -> int:
-    """Close the lost-enqueue gap: re-queue stories still pending."""
-    ids = list(Article.objects.pending().order_by("id").values_list("id", flat=True)[:limit])
+def sweep_pending_articles(limit: int = 5000, older_than_seconds: int = 0) -> int:
+    """Close the lost-enqueue gap: re-queue stories still pending (stored at
+    least `older_than_seconds` ago)."""
+    pending = Article.objects.pending()
+    if older_than_seconds:
+        stored_before = timezone.now() - timedelta(seconds=older_than_seconds)
+        pending = pending.filter(created_at__lte=stored_before)
+    ids = list(pending.order_by("id").values_list("id", flat=True)[:limit])
     if ids:
         logger.info("sweep: re-queueing %d pending stories", len(ids))
         articles_enqueue_extraction(article_ids=ids)

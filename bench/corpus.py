@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import random
 import time
 from collections.abc import Iterator
@@ -60,7 +59,15 @@ def _spans(full: str, name: str, limit: int = 20) -> list[list[int]]:
     return spans
 
 
-_PASSING = (1, False, False, 0.0, math.log1p(1))
+def _passing(story: int, entity: int) -> tuple:
+    """A name mentioned once in passing (no span kept), somewhere in the
+    story: the position of a first mention counts in its salience, and
+    without one every such name would score alike."""
+    from entities.scoring import salience
+
+    first = (story * 7919 + entity * 104729) % 100_003 / 100_003
+    score = salience(count=1, in_title=False, in_lead=False, spread=0.0, first=first)
+    return 1, False, False, 0.0, score
 
 
 def generate(
@@ -72,7 +79,7 @@ def generate(
     rank = {name: i for i, (name, _) in enumerate(pool)}
     rng = random.Random(seed * 7919 + start_index)
     picker = ZipfPicker(pool, rng)
-    for record in stories(count, seed=seed, start_index=start_index):
+    for index, record in enumerate(stories(count, seed=seed, start_index=start_index)):
         if rng.random() < COMMON_SHARE:
             record["text"] = _lead_sentence(rng) + " " + record["text"]
             record["names"] = [COMMON_NAME, *record["names"]]
@@ -93,7 +100,7 @@ def generate(
                 continue
             seen.add(entity)
             # Entities the story names once in passing (no span kept).
-            mentions.append((entity, [], *_PASSING))
+            mentions.append((entity, [], *_passing(start_index + index, entity)))
         yield record, mentions
 
 
@@ -135,6 +142,7 @@ def load(
                 now,
                 "given",
                 "en",
+                "",  # page_metadata: the synthetic stories come as text
             )
         )
         published = batch_articles[-1][7]
@@ -148,6 +156,7 @@ def load(
                     *stats,
                     1,
                     published,
+                    "",
                 )
             )
         total_mentions += len(mentions)
@@ -181,7 +190,7 @@ def _entities_and_sources(now: datetime) -> tuple[list[int], list[int]]:
 
     from articles.models import Source
     from entities.models import Entity
-    from entities.normalize import name_key
+    from entities.normalize import name_key, surname_key
 
     pool = [(COMMON_NAME, "GPE"), *entity_pool()]
     slugs: dict[str, None] = {}
@@ -191,14 +200,31 @@ def _entities_and_sources(now: datetime) -> tuple[list[int], list[int]]:
         while slug in slugs:
             slug += "-x"
         slugs[slug] = None
-        rows.append((name, name_key(name), label, slug, False, 0, 0.0, now))
+        key = name_key(name)
+        rows.append(
+            (
+                name,
+                key,
+                label,
+                slug,
+                False,
+                0,
+                0.0,
+                now,
+                surname_key(key, label),
+                False,
+                False,
+                False,
+            )
+        )
     with transaction.atomic():
         sources = [Source.objects.get_or_create(name=name)[0].id for name in SOURCES]
         if not Entity.objects.exists():
             with connection.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO entities_entity (name, key, type, slug, blocked, story_count,"
-                    " specificity, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    " specificity, created_at, surname_key, name_locked, type_locked, unsettled)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     rows,
                 )
     by_slug = dict(Entity.objects.values_list("slug", "id"))
@@ -207,11 +233,11 @@ def _entities_and_sources(now: datetime) -> tuple[list[int], list[int]]:
 
 ARTICLE_COLUMNS = (
     "id, url, canonical_url, content_hash, title, text, source_id, published_at, created_at,"
-    " status, error, attempts, extracted_at, date_source, language"
+    " status, error, attempts, extracted_at, date_source, language, page_metadata"
 )
 MENTION_COLUMNS = (
     "article_id, entity_id, spans, surfaces, count, in_title, in_lead, spread, salience,"
-    " stars, published_at"
+    " stars, published_at, label"
 )
 
 
@@ -236,12 +262,12 @@ def _flush(articles: list[tuple], mentions: list[tuple]) -> None:
         marks = lambda n: ", ".join(["%s"] * n)  # noqa: E731
         when = connection.ops.adapt_datetimefield_value
         cursor.executemany(
-            f"INSERT INTO articles_article ({ARTICLE_COLUMNS}) VALUES ({marks(15)})",
+            f"INSERT INTO articles_article ({ARTICLE_COLUMNS}) VALUES ({marks(16)})",
             [(*a[:7], when(a[7]), when(a[8]), *a[9:12], when(a[12]), *a[13:]) for a in articles],
         )
         cursor.executemany(
-            f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(11)})",
-            [(*m[:10], when(m[10])) for m in mentions],
+            f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(12)})",
+            [(*m[:10], when(m[10]), *m[11:]) for m in mentions],
         )
 
 

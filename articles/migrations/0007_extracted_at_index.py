@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0006_restore_sqlite_search_triggers'),
+        ('articles', '0006_page_metadata_language_index'),
     ]
 
     operations = [

