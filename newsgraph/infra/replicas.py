@@ -82,13 +82,15 @@ def reads_from(alias: str | None) -> Iterator[None]:
 
 
 def wal_position() -> str | None:
-    """The primary's current WAL position (after a commit: at least that
-    commit's), when there are replicas to compare it with."""
+    """The primary's WAL insert position (after a commit: at least that
+    commit's record, even with synchronous_commit off, where the write
+    position can still be behind it), when there are replicas to compare
+    it with."""
     if not replica_aliases():
         return None
     try:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
             return cursor.fetchone()[0]
     except DatabaseError:
         logger.warning("could not read the primary's WAL position", exc_info=True)

@@ -78,9 +78,11 @@ class Standby:
                 return cursor.fetchone()
 
     def catch_up(self) -> None:
-        """Wait until the standby has replayed everything committed so far."""
+        """Wait until the standby has replayed everything committed so far (the
+        insert position: with synchronous_commit off, the write position may
+        not yet include the last commit)."""
         with connections[PRIMARY].cursor() as cursor:
-            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            cursor.execute("SELECT pg_current_wal_insert_lsn()::text")
             lsn = cursor.fetchone()[0]
         wait_for(
             lambda: self.query("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", (lsn,))[0],
