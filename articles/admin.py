@@ -40,8 +40,17 @@ class SourceAdmin(admin.ModelAdmin):
 
 @admin.register(Article)
 class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["title", "source", "published_at", "status", "attempts", "original"]
-    list_filter = ["status", "date_source", "source"]
+    list_display = [
+        "title",
+        "source",
+        "published_at",
+        "date_source",
+        "language",
+        "status",
+        "attempts",
+        "original",
+    ]
+    list_filter = ["status", "date_source", "language", "source"]
     search_fields = ["title", "url"]
     list_select_related = ["source"]
     date_hierarchy = "published_at"
@@ -49,18 +58,28 @@ class ArticleAdmin(admin.ModelAdmin):
         "url",
         "canonical_url",
         "content_hash",
+        "date_source",
         "status",
         "error",
         "attempts",
         "created_at",
         "extracted_at",
-        "date_source",
     ]
-    fields = ["title", "url", "source", "published_at", "text", *readonly_fields[1:]]
+    fields = [
+        "title",
+        "url",
+        "source",
+        "published_at",
+        "language",
+        "text",
+        *readonly_fields[1:],
+    ]
     actions = ["reextract"]
 
     @admin.display(description="Link")
     def original(self, article: Article) -> str:
+        if not article.has_web_url:
+            return "saved page"
         return format_html('<a href="{}" rel="noopener noreferrer">original</a>', article.url)
 
     @admin.action(description="Re-extract entities", permissions=["change"])
@@ -83,12 +102,13 @@ class ArticleAdmin(admin.ModelAdmin):
             obj.title = services.clean_line(obj.title)
         if "text" in form.changed_data:
             obj.text = services.clean_text(obj.text)
-        if "published_at" in form.changed_data:  # an editor's date is a given one
-            obj.date_source = Article.DateSource.GIVEN
+        if change and "published_at" in form.changed_data:
+            obj.date_source = Article.DateSource.GIVEN  # an editor's date
         super().save_model(request, obj, form, change)
         if change and "published_at" in form.changed_data:
             story_redated.send(sender=Article, article_id=obj.pk)
-        if change and {"title", "text"} & set(form.changed_data):
+        # A new language can change whether NER reads the story (SPACY_MODELS).
+        if change and {"title", "text", "language"} & set(form.changed_data):
             services.articles_reset_for_extraction(article_ids=[obj.pk])
 
     def get_urls(self):

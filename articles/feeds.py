@@ -19,7 +19,7 @@ from articles.services import (
     article_ingest,
     clean_line,
     clean_text,
-    html_to_text,
+    page_ingest,
 )
 from articles.urls_util import InvalidURL, canonical_url
 from newsgraph.infra.failures import describe, failure_reason, is_store_failure, printable
@@ -152,9 +152,11 @@ def _entry_published(entry) -> datetime | None:
     return None
 
 
-def _entry_story(entry, *, feed_title: str) -> dict:
-    """Fetch the entry's page for its main text; fall back to the entry's own
-    content when the page cannot be fetched or has no text."""
+def _entry_ingest(entry, *, feed_title: str, enqueue: bool):
+    """Fetch the entry's page and store it (its canonical URL, date and
+    language read from the page, the entry's title and date first); fall
+    back to the entry's own content when the page cannot be fetched or says
+    less than the entry."""
     from articles.fetching import FetchError, fetch_url
 
     link = entry.get("link") or ""
@@ -163,18 +165,31 @@ def _entry_story(entry, *, feed_title: str) -> dict:
     own_text = fragment_to_text(
         content[0].get("value", "") if content else entry.get("summary", "")
     )
-    text = ""
+    published = _entry_published(entry)
     try:
         page = fetch_url(link)
-        text, page_title = html_to_text(page.text)
-        title = title or page_title
     except FetchError as exc:
         logger.info("feed entry %s: page not fetched (%s); using the entry's content", link, exc)
-    # A page whose main text is shorter than the entry's own content is a
-    # paywall, a consent wall or an extraction miss: the entry says more.
-    if len(text) < len(own_text):
-        text = own_text
-    return {"url": link, "title": title, "text": text, "source": feed_title}
+    else:
+        return page_ingest(
+            html=page.text,
+            fetched_url=page.final_url,
+            feed_url=link,
+            title=title,
+            fallback_text=own_text,
+            feed_published_at=published,
+            source=feed_title,
+            enqueue=enqueue,
+        )
+    return article_ingest(
+        url=link,
+        title=title,
+        text=own_text,
+        published_at=published,
+        date_source=Article.DateSource.FEED,
+        source=feed_title,
+        enqueue=enqueue,
+    )
 
 
 def feed_ingest(
@@ -217,10 +232,7 @@ def feed_ingest(
             if Article.objects.filter(canonical_url=canonical_url(link)).exists():
                 report.duplicates += 1
                 continue
-            story = _entry_story(entry, feed_title=source or report.title)
-            result = article_ingest(
-                **story, published_at=_entry_published(entry) or None, enqueue=enqueue
-            )
+            result = _entry_ingest(entry, feed_title=source or report.title, enqueue=enqueue)
         except (IngestError, InvalidURL) as exc:
             report.failed.append((where, str(exc)))
             continue

@@ -20,20 +20,15 @@ class Source(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            self.slug = self._free_slug()
+            # Names in other scripts ("Городские вести") slugify to nothing:
+            # kept in Unicode, and numbered when two names share a slug.
+            base = slugify(self.name, allow_unicode=True)[:190] or "source"
+            slug, n = base, 1
+            while Source.objects.filter(slug=slug).exclude(pk=self.pk).exists():
+                n += 1
+                slug = f"{base}-{n}"
+            self.slug = slug
         super().save(*args, **kwargs)
-
-    def _free_slug(self) -> str:
-        """The name's slug, numbered when another source's name has the same
-        one ("Café" and "Cafe"; "★" and "Москва", which have none)."""
-        base = slugify(self.name)[:190] or "source"
-        taken = set(Source.objects.filter(slug__startswith=base).values_list("slug", flat=True))
-        number = 1
-        slug = base
-        while slug in taken:
-            number += 1
-            slug = f"{base}-{number}"
-        return slug
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -77,7 +72,12 @@ class Article(models.Model):
         max_length=10, choices=DateSource.choices, default=DateSource.GIVEN
     )
     # ISO 639-1 code of the story's language, "" when not detected.
-    language = models.CharField(max_length=12, blank=True, default="")
+    language = models.CharField(max_length=12, blank=True, default="", db_index=True)
+    # For a story read from a web page: the page's title, date and Open Graph
+    # metadata, canonical links, JSON-LD and <time> elements as a small HTML
+    # document (articles/webpages.py kept_metadata: 1-5 KB, at most 32 KB),
+    # so `manage.py redate` can re-date it without fetching the page again.
+    page_metadata = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     error = models.TextField(blank=True)
@@ -100,8 +100,20 @@ class Article(models.Model):
         return reverse("articles:detail", args=[self.pk])
 
     @property
+    def has_web_url(self) -> bool:
+        """False for a saved page stored under a `file:` identity: there is
+        no original to link to."""
+        return self.url.startswith(("http://", "https://"))
+
+    @property
     def breadcrumb(self) -> str:
-        return breadcrumb(self.url)
+        return breadcrumb(self.url) if self.has_web_url else "saved page, no web address"
+
+    @property
+    def language_name(self) -> str:
+        from articles.languages import language_name
+
+        return language_name(self.language)
 
     def lead(self) -> str:
         """The first paragraph, used by scoring and as the fallback snippet."""

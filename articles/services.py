@@ -24,7 +24,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from articles.extraction import request_extraction
+from articles.languages import detect_language
 from articles.models import Article, Source
+from articles.signals import story_redated
 from articles.urls_util import InvalidURL, canonical_url
 from newsgraph.infra.failures import StoreFailure, describe, failure_reason, is_store_failure
 
@@ -92,24 +94,24 @@ def clean_line(text: str) -> str:
     return " ".join(_without_controls(text or "").split())
 
 
-# Attribute values this long are inline images and other blobs (data: URIs),
-# never a story's text or title; trafilatura spends seconds on a megabyte one.
-_LONG_ATTRIBUTE = re.compile(r"""=\s*("[^"]{10000,}"|'[^']{10000,}')""")
-
-
-def strip_long_attributes(html: str) -> str:
-    return _LONG_ATTRIBUTE.sub('=""', html)
-
-
 def html_to_text(html: str) -> tuple[str, str]:
-    """Main text and title of an HTML page, by trafilatura."""
-    import trafilatura
+    """Main text and headline of an HTML page (articles/webpages.py)."""
+    from articles.webpages import choose_title, main_text, parse_html, trafilatura_title
 
-    html = strip_long_attributes(html)
-    text = trafilatura.extract(html, include_comments=False, include_tables=False) or ""
-    metadata = trafilatura.extract_metadata(html)
-    title = (metadata.title if metadata else "") or ""
-    return clean_text(text.replace("\n", "\n\n")), " ".join(title.split())
+    tree = parse_html(html)
+    title = choose_title(tree, fallback=trafilatura_title(tree))
+    return page_text(main_text(html)), title
+
+
+def page_text(extracted: str) -> str:
+    """trafilatura's text (one line per paragraph) as paragraphs."""
+    return clean_text(extracted.replace("\n", "\n\n"))
+
+
+def file_identity(content_hash: str) -> str:
+    """The URL-shaped identity of a saved page that names no URL of its own:
+    derived from its content, so the same page saved twice is one story."""
+    return f"file:sha256:{content_hash}"
 
 
 def _content_hash(title: str, text: str) -> str:
@@ -168,15 +170,30 @@ def article_ingest(
     text: str = "",
     html: str = "",
     published_at: str | datetime | None = None,
+    date_source: str | None = None,
     source: str | None = None,
+    language: str | None = None,
+    page_metadata: str = "",
+    url_optional: bool = False,
     enqueue: bool = True,
 ) -> IngestResult:
     """Store one story as *pending*, once per canonical URL and once per
-    identical content; extraction is queued after commit."""
-    canonical = _canonical(url)
+    identical content; extraction is queued after commit.
+
+    `date_source` says where a given `published_at` came from (default:
+    given with the story); without a date the story is dated now and says
+    so. `language` is detected from the text unless given. With
+    `url_optional`, a story without a URL (a saved page that names none) is
+    stored under a `file:` identity derived from its content."""
+    canonical = _canonical(url, optional=url_optional)
     if html and not text:
-        text, html_title = html_to_text(html)
-        title = title or html_title
+        from articles.webpages import read_page
+
+        reading = read_page(html, fetched_url=url.strip() if canonical else "")
+        text, title = page_text(reading.text), title or reading.title
+        page_metadata = page_metadata or reading.metadata_html
+        if published_at in (None, "") and reading.published_at:
+            published_at, date_source = reading.published_at, Article.DateSource.PAGE
     text = clean_text(text)
     title = clean_line(title)
     if not text:
@@ -187,9 +204,13 @@ def article_ingest(
     title = title[:500] or text.split("\n\n", 1)[0][:120]
     published, date_source = story_date(
         published_at if isinstance(published_at, datetime) else _parse_published(published_at),
-        given_as=Article.DateSource.GIVEN,
+        given_as=date_source or Article.DateSource.GIVEN,
     )
     digest = _content_hash(title, text)
+    if not canonical:
+        url = canonical = file_identity(digest)
+    if language is None:
+        language = detect_language(title, text)
 
     existing = (
         Article.objects.filter(canonical_url=canonical).first()
@@ -207,6 +228,8 @@ def article_ingest(
                 text=text,
                 published_at=published,
                 date_source=date_source,
+                language=language[:12],
+                page_metadata=page_metadata,
                 source=_source_for(source),
             )
     except IntegrityError:  # a concurrent submission of the same story won
@@ -229,9 +252,12 @@ _URL_UNSAFE = re.compile(f"[\t\n\r\u2028\u2029]|{_SURROGATE.pattern}|{_CONTROL.p
 MAX_URL_BYTES = 2000
 
 
-def _canonical(url) -> str:
-    if not isinstance(url, str) or not url.strip():
+def _canonical(url, *, optional: bool = False) -> str:
+    """The canonical URL; "" for none when `optional`."""
+    if not isinstance(url, str) or not (url.strip() or optional):
         raise IngestError("url is required")
+    if not url.strip():
+        return ""
     if _URL_UNSAFE.search(url.strip()):
         raise IngestError(f"the URL holds control or invalid characters: {url.strip()[:200]!r}")
     try:
@@ -363,14 +389,58 @@ def article_ingest_url(
         page = fetch_url(url)
     except FetchError as exc:
         raise IngestError(f"could not fetch {url[:200]}: {exc}") from None
-    text, title = html_to_text(page.text)
-    if not text:
-        raise IngestError(f"no story text found on the page at {url[:200]}")
+    try:
+        return page_ingest(
+            html=page.text,
+            fetched_url=page.final_url,
+            source=source or _host_name(page.final_url),
+            enqueue=enqueue,
+        )
+    except IngestError as exc:
+        if "no text" in str(exc):
+            raise IngestError(f"no story text found on the page at {url[:200]}") from None
+        raise
+
+
+def page_ingest(
+    *,
+    html: str,
+    fetched_url: str = "",
+    feed_url: str = "",
+    base_url: str = "",
+    title: str = "",
+    fallback_text: str = "",
+    feed_published_at: datetime | None = None,
+    source: str | None = None,
+    enqueue: bool = True,
+) -> IngestResult:
+    """Store a web page (fetched, linked from a feed, or saved to a file) as
+    a story: under its own canonical URL when plausible, else the fetched
+    URL, the feed's link or `base_url`, else a `file:` identity; dated by
+    the feed entry, else by the page, else at ingest (articles/webpages.py).
+
+    `title` (a feed entry's) wins over the page's headline; `fallback_text`
+    (a feed entry's content) replaces a page text shorter than it — a
+    paywall, a consent wall or an extraction miss."""
+    from articles.webpages import read_page
+
+    reading = read_page(html, fetched_url=fetched_url, feed_url=feed_url, base_url=base_url)
+    text = page_text(reading.text)
+    if len(text) < len(fallback_text):
+        text = fallback_text
+    if feed_published_at is not None:
+        published, date_source = feed_published_at, Article.DateSource.FEED
+    else:
+        published, date_source = reading.published_at, Article.DateSource.PAGE
     return article_ingest(
-        url=url,
-        title=title,
+        url=reading.url,
+        url_optional=True,
+        title=title or reading.title,
         text=text,
-        source=source or _host_name(page.final_url),
+        published_at=published,
+        date_source=date_source,
+        page_metadata=reading.metadata_html,
+        source=source or reading.site_name or None,
         enqueue=enqueue,
     )
 
@@ -380,3 +450,57 @@ def _host_name(url: str) -> str:
 
     host = urlsplit(url).hostname or ""
     return host.removeprefix("www.")
+
+
+@dataclass
+class Redated:
+    article: Article
+    old: datetime
+    found: datetime | None  # None: no date found (the story keeps its date)
+    how: str  # "saved page" or "refetched page"
+
+
+class RedateSkipped(IngestError):
+    """A story that cannot be re-dated as asked (no saved page, no web address, fetch failed)."""
+
+
+def article_redate(*, article: Article, refetch: bool = False) -> Redated:
+    """Read a stored story's publication date again: from the page metadata
+    kept at ingest (with its URL and text), or by fetching its page again.
+    A date found replaces the stored one (date_source "page"); none found
+    leaves the story as it was. Dates given with a story, by an editor or by
+    a feed entry are the caller's to leave alone."""
+    from articles.webpages import kept_metadata, page_date, parse_html
+
+    metadata = article.page_metadata
+    how = "saved page"
+    if refetch:
+        from articles.fetching import FetchError, fetch_url
+
+        if not article.has_web_url:
+            raise RedateSkipped("a saved page with no web address cannot be refetched")
+        try:
+            page = fetch_url(article.url)
+        except FetchError as exc:
+            raise RedateSkipped(f"could not fetch {article.url[:200]}: {exc}") from None
+        metadata, how = kept_metadata(parse_html(page.text)), "refetched page"
+    if not metadata:
+        raise RedateSkipped("no saved page metadata (ingested from text); use --refetch")
+    # The kept metadata, with the story's text as the body: htmldate reads a
+    # date from the text too ("Published 3 February 2025").
+    from html import escape
+
+    paragraphs = "".join(f"<p>{escape(p)}</p>" for p in article.text.split("\n\n"))
+    document = metadata.replace("</body>", paragraphs + "</body>", 1)
+    found = page_date(document, url=article.url if article.has_web_url else "")
+    old = article.published_at
+    if found is not None:
+        fields = ["published_at", "date_source"]
+        article.published_at, article.date_source = found, Article.DateSource.PAGE
+        if refetch and metadata != article.page_metadata:
+            article.page_metadata = metadata
+            fields.append("page_metadata")
+        article.save(update_fields=fields)
+        if found != old:
+            story_redated.send(sender=Article, article_id=article.pk)
+    return Redated(article=article, old=old, found=found, how=how)

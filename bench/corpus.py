@@ -133,6 +133,9 @@ def load(
                 "",
                 0,
                 now,
+                "given",
+                "en",
+                "",  # page_metadata: the synthetic stories come as text
             )
         )
         published = batch_articles[-1][7]
@@ -146,6 +149,7 @@ def load(
                     *stats,
                     1,
                     published,
+                    "",
                 )
             )
         total_mentions += len(mentions)
@@ -179,7 +183,7 @@ def _entities_and_sources(now: datetime) -> tuple[list[int], list[int]]:
 
     from articles.models import Source
     from entities.models import Entity
-    from entities.normalize import name_key
+    from entities.normalize import name_key, surname_key
 
     pool = [(COMMON_NAME, "GPE"), *entity_pool()]
     slugs: dict[str, None] = {}
@@ -189,14 +193,31 @@ def _entities_and_sources(now: datetime) -> tuple[list[int], list[int]]:
         while slug in slugs:
             slug += "-x"
         slugs[slug] = None
-        rows.append((name, name_key(name), label, slug, False, 0, 0.0, now))
+        key = name_key(name)
+        rows.append(
+            (
+                name,
+                key,
+                label,
+                slug,
+                False,
+                0,
+                0.0,
+                now,
+                surname_key(key, label),
+                False,
+                False,
+                False,
+            )
+        )
     with transaction.atomic():
         sources = [Source.objects.get_or_create(name=name)[0].id for name in SOURCES]
         if not Entity.objects.exists():
             with connection.cursor() as cursor:
                 cursor.executemany(
                     "INSERT INTO entities_entity (name, key, type, slug, blocked, story_count,"
-                    " specificity, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                    " specificity, created_at, surname_key, name_locked, type_locked, unsettled)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     rows,
                 )
     by_slug = dict(Entity.objects.values_list("slug", "id"))
@@ -205,11 +226,11 @@ def _entities_and_sources(now: datetime) -> tuple[list[int], list[int]]:
 
 ARTICLE_COLUMNS = (
     "id, url, canonical_url, content_hash, title, text, source_id, published_at, created_at,"
-    " status, error, attempts, extracted_at"
+    " status, error, attempts, extracted_at, date_source, language, page_metadata"
 )
 MENTION_COLUMNS = (
     "article_id, entity_id, spans, surfaces, count, in_title, in_lead, spread, salience,"
-    " stars, published_at"
+    " stars, published_at, label"
 )
 
 
@@ -234,12 +255,12 @@ def _flush(articles: list[tuple], mentions: list[tuple]) -> None:
         marks = lambda n: ", ".join(["%s"] * n)  # noqa: E731
         when = connection.ops.adapt_datetimefield_value
         cursor.executemany(
-            f"INSERT INTO articles_article ({ARTICLE_COLUMNS}) VALUES ({marks(13)})",
-            [(*a[:7], when(a[7]), when(a[8]), *a[9:12], when(a[12])) for a in articles],
+            f"INSERT INTO articles_article ({ARTICLE_COLUMNS}) VALUES ({marks(16)})",
+            [(*a[:7], when(a[7]), when(a[8]), *a[9:12], when(a[12]), *a[13:]) for a in articles],
         )
         cursor.executemany(
-            f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(11)})",
-            [(*m[:10], when(m[10])) for m in mentions],
+            f"INSERT INTO entities_mention ({MENTION_COLUMNS}) VALUES ({marks(12)})",
+            [(*m[:10], when(m[10]), *m[11:]) for m in mentions],
         )
 
 

@@ -6,7 +6,8 @@ identity) into a fresh database through the real pipeline (ingest, NER,
 resolution in the story and across the corpus, rescoring), then matches each
 gold mention to the stored mention whose span overlaps it most, and prints:
 
-* B³ precision, recall and F1 over the gold mentions, for the system's
+* B³ precision, recall and F1 over the gold mentions (and over the found
+  ones only, which leaves extraction misses out), for the system's
   entities and for plain lower-cased string identity (each found mention
   clustered by its own text, lower-cased) on the same found mentions; a gold
   mention that no stored mention overlaps is a cluster of its own in both;
@@ -14,7 +15,8 @@ gold mention to the stored mention whose span overlaps it most, and prints:
   the extraction itself, issue #13);
 * real entities named in ≥ 2 stories that end up as one entity; (story, real
   entity) pairs split over ≥ 2 about-list entries;
-* junk: stored entity names holding digits (scores, figures, phone numbers),
+* junk: stored mentions (of people, organisations, places, groups) that
+  overlap no gold mention; stored entity names holding digits (scores, figures, phone numbers),
   and names in capitals (all upper case, with a word of 5+ letters:
   "LONDON", not "NATO").
 
@@ -83,7 +85,7 @@ def settle_corpus() -> None:
     """What the background does after a burst of stories (corpus-level
     re-resolution), run here and now; absent before #11."""
     try:
-        from entities.corpus import corpus_settle
+        from entities.settle import corpus_settle
     except ImportError:
         return
     corpus_settle()
@@ -93,11 +95,19 @@ def measure(stories) -> dict:
     from entities.models import Entity, Mention
 
     mentions = defaultdict(list)  # article id -> [(start, end, entity id)]
-    for article_id, entity_id, spans in Mention.objects.visible().values_list(
-        "article_id", "entity_id", "spans"
+    named = {"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"}
+    spurious = stored = 0
+    gold_spans = {s.article_id: [(m.start, m.end) for m in s.mentions] for s in stories}
+    for article_id, entity_id, spans, type_ in Mention.objects.visible().values_list(
+        "article_id", "entity_id", "spans", "entity__type"
     ):
         for start, end in spans:
             mentions[article_id].append((start, end, entity_id))
+            if type_ in named:
+                stored += 1
+                spurious += not any(
+                    min(end, b) > max(start, a) for a, b in gold_spans.get(article_id, [])
+                )
 
     gold, system, strings = [], [], []
     found = 0
@@ -131,15 +141,19 @@ def measure(stories) -> dict:
             gold_stories[m.identity].add(story.id)
     multi = [i for i, s in gold_stories.items() if len(s) >= 2]
     names = list(Entity.objects.visible().filter(story_count__gt=0).values_list("name", flat=True))
+    found_only = [i for i, label in enumerate(system) if not label.startswith("missed:")]
     return {
         "system": b_cubed(gold, system),
         "strings": b_cubed(gold, strings),
+        "system_found": b_cubed([gold[i] for i in found_only], [system[i] for i in found_only]),
+        "strings_found": b_cubed([gold[i] for i in found_only], [strings[i] for i in found_only]),
         "mentions": len(gold),
         "found": found,
         "multi": len(multi),
         "multi_one": sum(1 for i in multi if len(entities_of[i]) == 1),
         "split_pairs": sum(1 for ids in entries_per_pair.values() if len(ids) >= 2),
         "entities": len(names),
+        "spurious": (spurious, stored),
         "digits": sorted(n for n in names if any(ch.isdigit() for ch in n)),
         "shouted": sorted(n for n in names if is_shouted(n)),
     }
@@ -167,9 +181,20 @@ def main(argv: list[str] | None = None) -> int:
     print(f"| precision | {sp:.3f} | {bp:.3f} |")
     print(f"| recall | {sr:.3f} | {br:.3f} |")
     print(f"| F1 | {sf:.3f} | {bf:.3f} |")
+    fp, fr, ff = r["system_found"]
+    gp, gr, gf = r["strings_found"]
+    print(
+        f"| over the found mentions only: P / R / F1 | {fp:.3f} / {fr:.3f} / {ff:.3f} "
+        f"| {gp:.3f} / {gr:.3f} / {gf:.3f} |"
+    )
     print()
     print(f"gold mentions found (a stored mention overlaps): {r['found'] / r['mentions']:.1%}")
     print(f"real entities in ≥ 2 stories that are one entity: {r['multi_one']} of {r['multi']}")
+    spurious, stored = r["spurious"]
+    print(
+        f"stored mentions of people, organisations, places and groups that are no gold "
+        f"mention (junk): {spurious} of {stored} ({spurious / max(stored, 1):.1%})"
+    )
     print(f"(story, real entity) pairs split over ≥ 2 about-list entries: {r['split_pairs']}")
     print(f"entity names with digits: {len(r['digits'])} of {r['entities']}")
     print(f"entity names in capitals: {len(r['shouted'])}")

@@ -4,10 +4,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from entities import tasks
-from entities.models import Alias, BlockedName, Entity, EntityType
+from entities import services, tasks
+from entities.models import Alias, BlockedName, DuplicateCandidate, Entity, EntityType
 from entities.services import CurationError, entity_change_type, entity_rename_check
 
 
@@ -216,12 +218,54 @@ class EntityAdmin(admin.ModelAdmin):
 
 @admin.register(Alias)
 class AliasAdmin(admin.ModelAdmin):
-    list_display = ["name", "entity", "created_at"]
+    """Rules: editors' own, and the corpus's automatic ones with their
+    evidence (the audit log of automatic merges). Turning an automatic rule
+    off undoes it in stored stories, and the corpus never writes it again."""
+
+    list_display = ["name", "entity", "origin", "active", "evidence_short", "created_at"]
+    list_filter = ["origin", "active"]
     search_fields = ["name", "entity__name"]
     autocomplete_fields = ["entity"]
     list_select_related = ["entity"]
+    readonly_fields = ["origin", "evidence", "created_at"]
+    fields = ["name", "entity", "origin", "active", "evidence", "created_at"]
+    actions = ["turn_off", "turn_on"]
+    date_hierarchy = "created_at"
+
+    def get_fields(self, request, obj=None):
+        return self.fields if obj else ["name", "entity"]
+
+    @admin.display(description="Evidence")
+    def evidence_short(self, alias: Alias) -> str:
+        return alias.evidence[:120]
+
+    @admin.action(description="Undo: keep these names apart (turn the rules off)")
+    def turn_off(self, request, queryset):
+        self._set_active(request, queryset, active=False)
+
+    @admin.action(description="Turn the rules back on")
+    def turn_on(self, request, queryset):
+        self._set_active(request, queryset, active=True)
+
+    def _set_active(self, request, queryset, *, active: bool) -> None:
+        ids = list(queryset.exclude(active=active).values_list("pk", flat=True))
+        for alias_id in ids:
+            tasks.set_alias_active.delay_on_commit(alias_id, active)
+        state = "on" if active else "off"
+        self.message_user(
+            request,
+            f"{len(ids)} rule{pluralize(len(ids))} turned {state}; stories are re-resolved.",
+            messages.SUCCESS,
+        )
 
     def save_model(self, request, obj, form, change):
+        if change and "active" in form.changed_data:
+            active = obj.active
+            obj.active = not active  # the service flips it and re-resolves
+            super().save_model(request, obj, form, change)
+            tasks.set_alias_active.delay_on_commit(obj.pk, active)
+            return
+        obj.origin = Alias.Origin.EDITOR  # an editor's edit makes it theirs
         super().save_model(request, obj, form, change)
         tasks.apply_alias.delay_on_commit(obj.pk)
 
@@ -253,3 +297,91 @@ class BlockedNameAdmin(admin.ModelAdmin):
         names = list(queryset.values_list("name", flat=True))
         super().delete_queryset(request, queryset)
         tasks.apply_removed_rules.delay_on_commit([], names)
+
+
+@admin.register(DuplicateCandidate)
+class DuplicateCandidateAdmin(admin.ModelAdmin):
+    """The review queue: pairs the corpus could not decide, most stories
+    first. Accept merges them; reject keeps them apart for good."""
+
+    list_display = ["pair", "reason", "stories_affected", "evidence_html", "status"]
+    list_filter = ["status"]
+    list_select_related = ["entity", "other"]
+    search_fields = ["entity__name", "other__name"]
+    actions = ["accept", "reject"]
+    ordering = ["-stories_affected", "id"]
+    readonly_fields = [
+        "entity",
+        "other",
+        "reason",
+        "evidence_html",
+        "stories_affected",
+        "status",
+        "created_at",
+        "decided_at",
+    ]
+    exclude = ["evidence"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("entity", "other")
+
+    @admin.display(description="Entities")
+    def pair(self, candidate: DuplicateCandidate) -> str:
+        return format_html(
+            '<a href="{}">{}</a> ({} · {} stories) / <a href="{}">{}</a> ({} · {} stories)',
+            candidate.entity.get_absolute_url(),
+            candidate.entity.name,
+            candidate.entity.get_type_display(),
+            candidate.entity.story_count,
+            candidate.other.get_absolute_url(),
+            candidate.other.name,
+            candidate.other.get_type_display(),
+            candidate.other.story_count,
+        )
+
+    @admin.display(description="Evidence")
+    def evidence_html(self, candidate: DuplicateCandidate) -> str:
+        evidence = candidate.evidence
+        if "candidates" in evidence:  # a partial name the story's context could not place
+            return format_html_join(
+                "; ",
+                "“{}” · {}: {} stories, {} sharing entities with the story",
+                (
+                    (evidence.get("surface", ""), c["name"], c["stories"], c["together"])
+                    for c in evidence["candidates"]
+                ),
+            )
+        detail = ", ".join(
+            f"{key} {evidence[key]}"
+            for key in ("similarity", "short", "initials")
+            if key in evidence
+        )
+        counts = "; ".join(
+            f"{name}: {n} stories" for name, n in evidence.get("stories", {}).items()
+        )
+        return format_html(
+            "{} · {} · {} together · types {}",
+            detail,
+            counts,
+            evidence.get("together", 0),
+            " / ".join(evidence.get("types", [])),
+        )
+
+    @admin.action(description="Accept: merge each pair", permissions=["change"])
+    def accept(self, request, queryset):
+        ids = list(
+            queryset.filter(status=DuplicateCandidate.Status.OPEN).values_list("pk", flat=True)
+        )
+        for candidate_id in ids:
+            tasks.accept_duplicate.delay_on_commit(candidate_id)
+        self.message_user(request, f"Merging {len(ids)} pair{pluralize(len(ids))}.")
+
+    @admin.action(description="Reject: keep each pair apart", permissions=["change"])
+    def reject(self, request, queryset):
+        count = services.duplicates_reject(
+            candidate_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, f"{count} pair{pluralize(count)} kept apart.")

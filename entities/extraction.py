@@ -6,21 +6,24 @@ task that ingest asks for by name (articles/extraction.py).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import slugify
 
 from articles.models import Article
 from entities import nlp
-from entities.models import Alias, BlockedName, Entity, Mention
-from entities.normalize import name_key
+from entities.corpus import CorpusRules, assign_entities, mark_unsettled
+from entities.models import BlockedName, Entity, Mention
+from entities.recall import corpus_names, with_known_names
 from entities.resolution import RawSpan, StoryEntity, resolve_story
 from entities.scoring import salience, schedule_rescore
+from entities.truecase import truecase
+from newsgraph.infra.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -35,14 +38,25 @@ class ExtractReport:
 @dataclass(frozen=True)
 class Rules:
     blocked_keys: frozenset[str]
-    alias_targets: dict[str, int]
+    corpus: CorpusRules
 
     @classmethod
     def load(cls) -> Rules:
         return cls(
             blocked_keys=frozenset(BlockedName.objects.values_list("key", flat=True)),
-            alias_targets=dict(Alias.objects.values_list("key", "entity_id")),
+            corpus=CorpusRules.load(),
         )
+
+
+RERESOLVE_BATCH = 200
+RERESOLVE_TASK = "entities.reresolve_articles"  # entities/tasks.py
+
+
+def request_reresolution(*, article_ids: Sequence[int]) -> None:
+    """Queue re-resolution of stored stories after the transaction commits."""
+    ids = list(article_ids)
+    for start in range(0, len(ids), RERESOLVE_BATCH):
+        enqueue(RERESOLVE_TASK, ids[start : start + RERESOLVE_BATCH])
 
 
 def story_text(article: Article) -> str:
@@ -90,38 +104,97 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
         else:
             runnable.append(article)
 
-    rules = Rules.load()
-    resolved: dict[int, list[StoryEntity]] = {}
+    by_id = {a.id: a for a in runnable}
+    read: dict[int, tuple[str, list[RawSpan]]] = {}
+    # A story in a language no configured model reads (SPACY_MODELS) is kept
+    # and searchable, with no entities rather than junk ones (issue #12).
+    for article in runnable:
+        if not nlp.reads(article.language):
+            read[article.id] = (story_text(article), [])
     # What leaves the zone is plain Python strings and offsets, never a Doc.
     with nlp.memory_zone():
-        for article, doc in _parsed(runnable, report):
-            try:
-                spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
-                resolved[article.id] = resolve_story(
-                    spans,
-                    text=doc.text,
-                    blocked_keys=rules.blocked_keys,
-                    alias_targets=rules.alias_targets,
-                )
-            except Exception as exc:  # one bad story must not sink the batch
-                logger.exception("extraction failed for article %s", article.id)
-                report.failed[article.id] = f"{type(exc).__name__}: {exc}"
+        for article, doc in _parsed([a for a in runnable if a.id not in read], report):
+            spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+            read[article.id] = (doc.text, spans)
+    parsed = [i for i in read if nlp.reads(by_id[i].language)]
+    corpus = corpus_names(read[i][0] for i in parsed)
+    for i in parsed:
+        text, spans = read[i]
+        read[i] = (text, with_known_names(text, spans, corpus))
+    resolved = _resolve_and_store({i: by_id[i] for i in read}, read, report=report, final=True)
+    if rescore and resolved:
+        schedule_rescore(full=False)
+    return report
 
-    entity_ids = _entities_for(e for ents in resolved.values() for e in ents)
+
+def articles_reresolve(*, article_ids: Sequence[int]) -> int:
+    """Resolve extracted stories again from their stored spans and labels,
+    without NER: after a new rule or a new full name (corpus.py), and for
+    editors' rules. Returns how many stories were resolved."""
+    articles = {
+        a.id: a for a in Article.objects.filter(id__in=article_ids, status=Article.Status.EXTRACTED)
+    }
+    if not articles:
+        return 0
+    stored: dict[int, list[tuple[str, list]]] = {i: [] for i in articles}
+    for article_id, label, entity_type, spans in Mention.objects.filter(
+        article_id__in=list(articles)
+    ).values_list("article_id", "label", "entity__type", "spans"):
+        stored[article_id].append((label or entity_type, spans))
+    read = {}
+    for article_id, rows in stored.items():
+        text = truecase(story_text(articles[article_id]))
+        spans = [
+            RawSpan(text[start:end], label, start, end)
+            for label, pairs in rows
+            for start, end in pairs
+            if 0 <= start < end <= len(text)
+        ]
+        read[article_id] = (text, spans)
+    report = ExtractReport()
+    _resolve_and_store(articles, read, report=report, final=False)
+    return len(report.extracted)
+
+
+def _resolve_and_store(
+    articles: dict[int, Article],
+    read: dict[int, tuple[str, list[RawSpan]]],
+    *,
+    report: ExtractReport,
+    final: bool,
+) -> dict[int, list[StoryEntity]]:
+    """In-story then corpus resolution of what was read, and each story's
+    mentions replaced atomically; `final` also marks the stories extracted
+    (or failed). Stories the batch taught something are re-resolved after."""
+    rules = Rules.load()
+    resolved: dict[int, list[StoryEntity]] = {}
+    for article_id, (text, spans) in read.items():
+        try:
+            resolved[article_id] = resolve_story(
+                spans,
+                text=text,
+                blocked_keys=rules.blocked_keys,
+                alias_targets=rules.corpus.alias_targets,
+            )
+        except Exception as exc:  # one bad story must not sink the batch
+            logger.exception("extraction failed for article %s", article_id)
+            report.failed[article_id] = f"{type(exc).__name__}: {exc}"
+
+    follow_up = assign_entities(resolved, rules=rules.corpus)
+    entity_ids = {e.entity_id for ents in resolved.values() for e in ents}
     blocked_ids = set(
-        Entity.objects.filter(id__in=set(entity_ids.values()), blocked=True).values_list(
-            "id", flat=True
-        )
+        Entity.objects.filter(id__in=entity_ids, blocked=True).values_list("id", flat=True)
     )
-    by_id = {a.id: a for a in runnable}
     mentions = []
     for article_id, story_entities in resolved.items():
-        article = by_id[article_id]
+        article = articles[article_id]
         seen: dict[int, Mention] = {}
+        labels: dict[int, Counter] = {}
         for story_entity in story_entities:
-            entity_id = story_entity.entity_id or entity_ids[(story_entity.key, story_entity.label)]
+            entity_id = story_entity.entity_id
             if entity_id in blocked_ids:
                 continue
+            labels.setdefault(entity_id, Counter())[story_entity.label] += story_entity.count
             if entity_id in seen:  # two story groups resolved to one entity
                 previous = seen[entity_id]
                 spans = sorted(previous.spans + [list(s) for s in story_entity.spans])
@@ -135,6 +208,7 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
                 spans=spans,
                 surfaces="\n".join(dict.fromkeys(surfaces)),
                 published_at=article.published_at,
+                label=labels[entity_id].most_common(1)[0][0],
                 **mention_stats(spans, title=article.title, text=article.text),
             )
             seen[entity_id] = mention
@@ -144,21 +218,24 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
     with transaction.atomic():
         Mention.objects.filter(article_id__in=list(resolved)).delete()
         Mention.objects.bulk_create(mentions, batch_size=500)
-        # The attempt counter catches stories that keep killing workers; a run
-        # that finishes gives the budget back, so duplicate deliveries (sweeps
-        # of a backlog, acks_late redelivery) never fail a good story.
-        Article.objects.filter(id__in=list(resolved)).update(
-            status=Article.Status.EXTRACTED, error="", extracted_at=now, attempts=0
-        )
-        for article_id, reason in report.failed.items():
-            Article.objects.filter(id=article_id).update(
-                status=Article.Status.FAILED, error=reason[:2000]
+        if final:
+            # The attempt counter catches stories that keep killing workers; a
+            # run that finishes gives the budget back, so duplicate deliveries
+            # (sweeps of a backlog, acks_late redelivery) never fail a good story.
+            Article.objects.filter(id__in=list(resolved)).update(
+                status=Article.Status.EXTRACTED, error="", extracted_at=now, attempts=0
             )
-        if rescore and resolved:
-            schedule_rescore(full=False)
+            for article_id, reason in report.failed.items():
+                Article.objects.filter(id=article_id).update(
+                    status=Article.Status.FAILED, error=reason[:2000]
+                )
+        mark_unsettled(entity_ids)
+        again = sorted(follow_up.article_ids - set(resolved))
+        if again:
+            request_reresolution(article_ids=again)
     report.extracted = sorted(resolved)
     report.mentions = len(mentions)
-    return report
+    return resolved
 
 
 def _parsed(articles: list[Article], report: ExtractReport) -> Iterator[tuple[Article, object]]:
@@ -167,7 +244,11 @@ def _parsed(articles: list[Article], report: ExtractReport) -> Iterator[tuple[Ar
     that breaks it is marked failed, with spaCy's error as the reason."""
     try:
         docs = list(
-            nlp.pipe([story_text(a) for a in articles], batch_size=settings.EXTRACTION_BATCH_SIZE)
+            nlp.pipe(
+                [truecase(story_text(a)) for a in articles],
+                batch_size=settings.EXTRACTION_BATCH_SIZE,
+                languages=[a.language for a in articles],
+            )
         )
     except Exception as exc:  # spaCy's errors have no common base class
         if len(articles) > 1:
@@ -179,78 +260,3 @@ def _parsed(articles: list[Article], report: ExtractReport) -> Iterator[tuple[Ar
         report.failed[articles[0].id] = f"{type(exc).__name__}: {exc}"
         return
     yield from zip(articles, docs, strict=True)
-
-
-def _entities_for(story_entities: Iterable[StoryEntity]) -> dict[tuple[str, str], int]:
-    """Map each (key, label) needing an entity to one, creating what is missing.
-
-    An existing entity with the same key is reused even when spaCy labels this
-    sighting differently ("Iran" as ORG once): one name, one entity, unless an
-    editor has split it by type.
-    """
-    wanted: dict[tuple[str, str], str] = {}
-    for e in story_entities:
-        if e.entity_id is None:
-            wanted.setdefault((e.key, e.label), e.name)
-    if not wanted:
-        return {}
-    existing: dict[str, list[Entity]] = {}
-    for entity in Entity.objects.filter(key__in={k for k, _ in wanted}).order_by(
-        "-story_count", "id"
-    ):
-        existing.setdefault(entity.key, []).append(entity)
-    missing = {}
-    for (key, label), name in wanted.items():
-        if key not in existing:
-            missing.setdefault(key, (name, label))
-    if missing:
-        for entity in _create_entities(list(missing.values())):
-            existing[entity.key] = [entity]
-    result = {}
-    for key, label in wanted:
-        candidates = existing[key]
-        same_type = [c for c in candidates if c.type == label]
-        result[(key, label)] = (same_type or candidates)[0].id
-    return result
-
-
-def _create_entities(names: list[tuple[str, str]]) -> list[Entity]:
-    """Insert new entities in one statement; a concurrent worker inserting the
-    same name wins harmlessly (unique key+type), and a slug clash falls back to
-    one-by-one creation with a suffixed slug."""
-    new = [Entity(name=name, key=name_key(name), type=type_) for name, type_ in names]
-    slugs = [slugify(e.name)[:200] or "entity" for e in new]
-    taken = set(Entity.objects.filter(slug__in=set(slugs)).values_list("slug", flat=True))
-    unique = []
-    for entity, slug in zip(new, slugs, strict=True):
-        if slug not in taken:
-            entity.slug = slug
-            taken.add(slug)
-            unique.append(entity)
-    Entity.objects.bulk_create(unique, ignore_conflicts=True)
-    found = {
-        (e.key, e.type): e
-        for e in Entity.objects.filter(key__in=[e.key for e in new]).order_by("-story_count", "id")
-    }
-    created = []
-    for entity in new:
-        match = found.get((entity.key, entity.type)) or next(
-            (e for (k, _), e in found.items() if k == entity.key), None
-        )
-        created.append(match or _create_entity(name=entity.name, type_=entity.type))
-    return created
-
-
-def _create_entity(*, name: str, type_: str) -> Entity:
-    """Create, or fetch the one a concurrent worker just created."""
-    key = name_key(name)
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                return Entity.objects.create(name=name, type=type_)
-        except IntegrityError:
-            found = Entity.objects.filter(key=key, type=type_).first()
-            if found:
-                return found
-            # The slug was taken between checking and inserting: try again.
-    raise RuntimeError(f"could not create entity {name!r}")

@@ -5,7 +5,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import slugify
 
-from entities.normalize import name_key, rule_key
+from entities.normalize import name_key, rule_key, surname_key
 
 
 class EntityType(models.TextChoices):
@@ -30,7 +30,9 @@ class EntityQuerySet(models.QuerySet):
         """Entities whose canonical name or any alias has this key."""
         # As typed, and normalised like a rule ("Iran's" finds Iran).
         keys = {name_key(name), rule_key(name)}
-        return self.filter(models.Q(key__in=keys) | models.Q(aliases__key__in=keys)).distinct()
+        return self.filter(
+            models.Q(key__in=keys) | models.Q(aliases__key__in=keys, aliases__active=True)
+        ).distinct()
 
 
 class Entity(models.Model):
@@ -46,6 +48,14 @@ class Entity(models.Model):
     first_seen = models.DateTimeField(null=True, blank=True)
     last_seen = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # A person's surname (the last word of the key), for the corpus to find
+    # the full names a partial name may stand for ("yeltsin"): PERSON only.
+    surname_key = models.CharField(max_length=100, blank=True, default="", editable=False)
+    # An editor chose the name or the type: corpus majorities no longer change it.
+    name_locked = models.BooleanField(default=False)
+    type_locked = models.BooleanField(default=False)
+    # Touched by extraction since the corpus last re-decided its type and name.
+    unsettled = models.BooleanField(default=True)
 
     objects = EntityQuerySet.as_manager()
 
@@ -57,6 +67,14 @@ class Entity(models.Model):
         indexes = [
             models.Index(fields=["key"], name="entity_key_idx"),
             models.Index(fields=["-story_count"], name="entity_story_count_idx"),
+            models.Index(
+                fields=["surname_key"],
+                name="entity_surname_idx",
+                condition=~models.Q(surname_key=""),
+            ),
+            models.Index(
+                fields=["id"], name="entity_unsettled_idx", condition=models.Q(unsettled=True)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -64,12 +82,20 @@ class Entity(models.Model):
 
     def save(self, *args, **kwargs):
         self.key = name_key(self.name)
+        self.surname_key = surname_key(self.key, self.type)
         if not self.slug:
             self.slug = self.unique_slug(self.name, self.type)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("entities:detail", args=[self.slug])
+
+    @property
+    def known_as(self) -> list[str]:
+        """Other names that find it (its active rules), editors' first: from
+        prefetched aliases when there are some, so a page costs no query."""
+        rules = [a for a in self.aliases.all() if a.active]
+        return [a.name for a in sorted(rules, key=lambda a: (a.automatic, a.name.casefold()))]
 
     @classmethod
     def unique_slug(cls, name: str, type_: str) -> str:
@@ -85,12 +111,30 @@ class Entity(models.Model):
 
 
 class Alias(models.Model):
-    """A curated rule: this surface form always means that entity."""
+    """A rule: this surface form always means that entity.
+
+    Editors write rules; the corpus writes some too (SPEC §10), each with the
+    evidence for it: a country or state name from maintained data, an
+    acronym defined in a story, the one full name a partial name can stand
+    for. An automatic rule an editor turns off (`active`) stays, so it is
+    never made again; an editor's rule always wins.
+    """
+
+    class Origin(models.TextChoices):
+        EDITOR = "editor", "Editor"
+        DATA = "data", "Country and state names (maintained data)"
+        DEFINITION = "definition", "Acronym defined in a story"
+        PARTIAL = "partial", "The one full name the corpus knows"
 
     name = models.CharField(max_length=200)
     key = models.CharField(max_length=200, unique=True, editable=False)
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="aliases")
     created_at = models.DateTimeField(auto_now_add=True)
+    origin = models.CharField(max_length=12, choices=Origin.choices, default=Origin.EDITOR)
+    active = models.BooleanField(
+        default=True, help_text="Untick to undo an automatic rule: its stories are re-resolved."
+    )
+    evidence = models.TextField(blank=True)
 
     class Meta:
         verbose_name_plural = "aliases"
@@ -101,13 +145,26 @@ class Alias(models.Model):
 
     def save(self, *args, **kwargs):
         self.key = rule_key(self.name)
+        if self.origin == self.Origin.EDITOR:
+            # An editor's rule replaces an automatic one for the same name.
+            Alias.objects.filter(key=self.key).exclude(origin=self.Origin.EDITOR).exclude(
+                pk=self.pk
+            ).delete()
         super().save(*args, **kwargs)
+
+    @property
+    def automatic(self) -> bool:
+        return self.origin != self.Origin.EDITOR
 
     def clean(self):
         # The key is not a form field, so forms would not check its uniqueness:
         # without this a second "Trump" is an IntegrityError.
-        clash = Alias.objects.filter(key=rule_key(self.name)).exclude(pk=self.pk).first()
-        if clash:
+        clash = (
+            Alias.objects.filter(key=rule_key(self.name), origin=self.Origin.EDITOR)
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if clash and self.origin == self.Origin.EDITOR:
             raise ValidationError(
                 {"name": f"“{clash.name}” is already an alias of {clash.entity.name}."}
             )
@@ -195,6 +252,9 @@ class Mention(StarsMixin, models.Model):
     # writes only the stars that move instead of every mention
     # (docs/BENCHMARKS.md).
     stars = models.PositiveSmallIntegerField(default=1)
+    # NER's label for the name in this story (its majority), which the
+    # corpus-level type of the entity is decided from; "" before #11.
+    label = models.CharField(max_length=16, blank=True, default="")
     # The story's date, copied so an entity's stories can be ranked (and
     # counted per week) from this table's indexes alone, without joining and
     # sorting all of them. Set wherever mentions are created; kept in sync by
@@ -247,3 +307,34 @@ class Mention(StarsMixin, models.Model):
         """How much the story is about the entity and how distinctive the
         entity is (load with select_related("entity"))."""
         return self.salience * self.entity.specificity
+
+
+class DuplicateCandidate(models.Model):
+    """Two entities that may be one real thing, for an editor to decide
+    (SPEC §10 review queue). Accepting merges them; a rejection is kept so
+    the pair is never proposed again."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ACCEPTED = "accepted", "Merged"
+        REJECTED = "rejected", "Kept apart"
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=200)
+    evidence = models.JSONField(default=dict, blank=True)
+    stories_affected = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "possible duplicate"
+        verbose_name_plural = "possible duplicates"
+        ordering = ["-stories_affected", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["entity", "other"], name="duplicate_unique_pair"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity} / {self.other}?"

@@ -1,4 +1,6 @@
-"""The spaCy model, loaded once per process.
+"""The spaCy models, loaded once per process: one per language in
+`SPACY_MODELS` (English by default); stories in other languages get no NER
+(issue #12), stories whose language is unknown are read by `SPACY_MODEL`.
 
 Only the components NER needs run: the parser, lemmatizer and tagger are
 excluded. A long-running worker's StringStore would grow with every new token
@@ -12,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.conf import settings
 
@@ -21,37 +23,74 @@ logger = logging.getLogger(__name__)
 EXCLUDED_COMPONENTS = ["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
 
 _lock = threading.Lock()
-_nlp = None
+_loaded: dict[str, object] = {}  # model name -> pipeline
 _docs_since_load = 0
 
 
-def get_nlp():
-    global _nlp, _docs_since_load
+def model_name_for(language: str) -> str | None:
+    """The spaCy pipeline that reads stories in `language` (ISO 639-1), or
+    None when no configured model does."""
+    if not language:
+        return settings.SPACY_MODEL
+    return settings.SPACY_MODELS.get(language)
+
+
+def reads(language: str) -> bool:
+    return model_name_for(language) is not None
+
+
+def get_nlp(language: str = ""):
+    """The pipeline for `language` (default: `SPACY_MODEL`), loaded on first use."""
+    return _load(model_name_for(language) or settings.SPACY_MODEL)
+
+
+def _load(name: str):
+    global _docs_since_load
     with _lock:
         reload_every = settings.SPACY_RELOAD_EVERY_DOCS
-        if _nlp is None or (reload_every and _docs_since_load >= reload_every):
+        if reload_every and _docs_since_load >= reload_every:
+            _loaded.clear()
+            _docs_since_load = 0
+        if name not in _loaded:
             import spacy
 
-            logger.info("loading spaCy model %s", settings.SPACY_MODEL)
-            _nlp = spacy.load(settings.SPACY_MODEL, exclude=EXCLUDED_COMPONENTS)
-            _docs_since_load = 0
-        return _nlp
+            logger.info("loading spaCy model %s", name)
+            _loaded[name] = spacy.load(name, exclude=EXCLUDED_COMPONENTS)
+        return _loaded[name]
 
 
 @contextlib.contextmanager
 def memory_zone() -> Iterator[None]:
     """Docs made inside must not be used after it: the strings they added to
-    the shared StringStore are freed on the way out."""
-    with get_nlp().memory_zone():
+    the shared StringStores are freed on the way out. Every configured model
+    is loaded first, so none is loaded (or swapped) under a zone."""
+    names = sorted({settings.SPACY_MODEL, *settings.SPACY_MODELS.values()})
+    models = [_load(name) for name in names]
+    with contextlib.ExitStack() as zones:
+        for model in models:
+            zones.enter_context(model.memory_zone())
         yield
 
 
-def pipe(texts: Iterable[str], *, batch_size: int = 32) -> Iterator:
-    """Yield spaCy docs for texts, counting them towards the reload budget."""
+def pipe(
+    texts: Iterable[str], *, batch_size: int = 32, languages: Sequence[str] | None = None
+) -> Iterator:
+    """Yield spaCy docs for texts, in order, each read by the model of its
+    language; counting them towards the reload budget."""
     global _docs_since_load
-    # The model is swapped only by get_nlp() between batches (memory_zone()),
+    texts = list(texts)
+    languages = list(languages) if languages is not None else [""] * len(texts)
+    by_model: dict[str, list[int]] = {}
+    for index, language in enumerate(languages):
+        by_model.setdefault(model_name_for(language) or settings.SPACY_MODEL, []).append(index)
+    docs: list = [None] * len(texts)
+    # The models are swapped only by get_nlp() between batches (memory_zone()),
     # never under a zone's docs.
-    nlp = _nlp if _nlp is not None else get_nlp()
-    for doc in nlp.pipe(texts, batch_size=batch_size):
-        _docs_since_load += 1
-        yield doc
+    for name, indexes in by_model.items():
+        model = _loaded.get(name) or _load(name)
+        for index, doc in zip(
+            indexes, model.pipe([texts[i] for i in indexes], batch_size=batch_size), strict=True
+        ):
+            _docs_since_load += 1
+            docs[index] = doc
+    yield from docs

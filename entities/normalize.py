@@ -45,15 +45,42 @@ _BARE_ARTICLE = re.compile(rf"{_ARTICLES_AND_TITLES}\.?", re.IGNORECASE)
 # "U.S", "Washington D.C" once the edge dot is gone: the dot was part of the name.
 _DOTTED_ABBREVIATION = re.compile(r"(?:^|[\s-])(?:[A-Za-z]\.)+[A-Za-z]$")
 _POSSESSIVE = re.compile(r"(?:'s|')$")
+# Wire headlines start with a section in capitals: "SOCCER - RUSSIA", "ATHLETICS - CHRISTIE".
+_SECTION_PREFIX = re.compile(r"^[A-Z][A-Za-z&/]*(?: [A-Z][A-Za-z&/]*)? - (?=\S)")
+# A title before a person's name, when a capitalised name follows.
+_LEADING_TITLE = re.compile(
+    r"^(?i:president|vice[- ]president|prime minister|minister|chancellor|councillor|councilor|"
+    r"senator|sen|rep|representative|governor|gov|mayor|general|gen|colonel|col|captain|capt|"
+    r"judge|justice)"
+    r"\.?\s+(?=[A-Z])"
+)
+# "pro-Tehran", "anti-Kremlin": an attitude to a name, the name is what follows.
+_ATTITUDE_PREFIX = re.compile(r"^(?:pro|anti|non|ex|post|pre|neo|pan)-(?=[A-Z])")
+# Lower-case words after the name of a person, organisation or place describe
+# it ("Interfax news agency").
+_DESCRIBED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"})
 _EDGE_JUNK = " \t\n\"'.,;:!?()[]{}<>-–—*_/\\|"
 _SPACE = re.compile(r"\s+")
 
 
-def normalize_surface(text: str) -> str:
+def normalize_surface(text: str, label: str = "") -> str:
     """`the Kurdish Democratic Party` → `Kurdish Democratic Party`,
-    `Iran’s` → `Iran`, quotes and whitespace folded. Returns "" for junk."""
+    `Iran’s` → `Iran`, quotes and whitespace folded; a headline's section
+    prefix ("SOCCER - RUSSIA"), an attitude prefix ("pro-Tehran") and, for
+    names of people, organisations and places (`label`), figures from tables
+    ("Younis 4-95") and trailing descriptions ("Interfax news agency") go.
+    Returns "" for junk."""
     text = unicodedata.normalize("NFC", text).translate(_QUOTES)
     text = _strip_edges(_SPACE.sub(" ", text))
+    if label == "PERSON":
+        text = _LEADING_TITLE.sub("", text)  # "Councillor Desmond Achebe"
+    if label:
+        # What NER read, not what an editor typed (rule_key passes no label):
+        # "Formula 1" or "pro-Tehran" as a rule means just that.
+        text = _ATTITUDE_PREFIX.sub("", _SECTION_PREFIX.sub("", text))
+        text = _strip_edges(_without_figures(text))
+    if label in _DESCRIBED_LABELS:
+        text = _without_description(text)
     previous = None
     while previous != text:
         previous = text
@@ -70,6 +97,29 @@ def normalize_surface(text: str) -> str:
     if not any(ch.isupper() for ch in text):
         return ""
     return text
+
+
+def _without_figures(text: str) -> str:
+    """The name before the first token made of figures, without leading ones:
+    a digit-only token ends a name ("Younis 4-95", "Surrey 429-7", "Helsinki
+    Newsroom +358 - 0"), at the price of "Apollo 11" (tables are common in
+    wire copy, numbered names are not)."""
+    kept: list[str] = []
+    for token in text.split(" "):
+        figures = any(ch.isdigit() for ch in token) and not any(ch.isalpha() for ch in token)
+        if figures or token in {"+", "-", "/"}:
+            if kept:
+                break
+            continue
+        kept.append(token)
+    return " ".join(kept)
+
+
+def _without_description(text: str) -> str:
+    tokens = text.split(" ")
+    while len(tokens) > 1 and tokens[-1].isalpha() and tokens[-1].islower():
+        tokens.pop()
+    return " ".join(tokens)
 
 
 def _strip_edges(text: str) -> str:
@@ -90,3 +140,22 @@ def rule_key(name: str) -> str:
     """The key of an editor's rule (alias, blocked name): normalised like an
     extracted surface first, so "Iran's" or "the PMF" match what NER yields."""
     return name_key(normalize_surface(name) or name)
+
+
+_DOTTED_LETTERS = re.compile(r"(?<![\w.])((?:[a-z]\.){1,}[a-z]\.?)(?![\w])")
+
+
+def key_variants(key: str) -> list[str]:
+    """The keys a name is also written as: dotted and undotted acronyms
+    ("u.s." / "us" / "u.s"), so that "U.S.", "US" and "U.S" are one name."""
+    undotted = _DOTTED_LETTERS.sub(lambda m: m.group(1).replace(".", ""), key)
+    variants = [key, undotted]
+    if undotted.isalpha() and 2 <= len(undotted) <= 5:
+        variants.append(".".join(undotted) + ".")
+    return list(dict.fromkeys(variants))
+
+
+def surname_key(key: str, type_: str) -> str:
+    """The last word of a person's full name (two words or more), else ""."""
+    words = key.split()
+    return words[-1][:100] if type_ == "PERSON" and len(words) >= 2 else ""

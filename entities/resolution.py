@@ -46,6 +46,9 @@ class StoryEntity:
     entity_id: int | None = None  # set when a curated alias decided it
     spans: list[tuple[int, int]] = field(default_factory=list)
     surfaces: list[str] = field(default_factory=list)
+    # Set by corpus resolution when two full names compete and the story's
+    # context cannot decide: the evidence shown to editors.
+    ambiguous: dict | None = None
 
     @property
     def count(self) -> int:
@@ -117,11 +120,14 @@ def resolve_story(
     alias_targets: Mapping[str, int],
 ) -> list[StoryEntity]:
     groups: dict[str, _Group] = {}
-    for raw in (piece for span in spans for piece in _split_at_line_breaks(span)):
+    pieces = (
+        p for span in spans for line in _split_at_line_breaks(span) for p in _split_at_figures(line)
+    )
+    for raw in pieces:
         if raw.label not in KEPT_LABELS:
             continue
-        surface = normalize_surface(raw.text)
-        if not surface:
+        surface = normalize_surface(raw.text, raw.label)
+        if not surface or _is_common_word(surface):
             continue
         key = name_key(surface)
         if key in blocked_keys:
@@ -164,6 +170,37 @@ def resolve_story(
     for entity in merged.values():
         entity.spans.sort()
     return list(merged.values())
+
+
+def _is_common_word(surface: str) -> bool:
+    """One common English word ("Which", "It", "THE") is a tagging accident,
+    not a name; a short word in capitals is an acronym ("US", "IT")."""
+    if " " in surface or (surface.isupper() and len(surface) <= 4):
+        return False
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return surface.casefold() in STOP_WORDS
+
+
+_FIGURES = re.compile(r"(?:^|\s)[-+\u2212]?[\d][\d.,:/+\-\u2212]*(?=\s|$)|\s[-+/](?=\s)")
+
+
+def _split_at_figures(raw: RawSpan) -> list[RawSpan]:
+    """Results and market tables make NER run names and figures together
+    ("1 0 1 0 3 West Ham 2 0 1 Leeds 2 0", "Hamburg 2 Bayern Munich 2"): the
+    names between the figures are spans of their own."""
+    if not any(ch.isdigit() for ch in raw.text):
+        return [raw]
+    pieces, cursor = [], 0
+    for match in _FIGURES.finditer(raw.text):
+        if raw.text[cursor : match.start()].strip():
+            pieces.append((cursor, match.start()))
+        cursor = match.end()
+    if raw.text[cursor:].strip():
+        pieces.append((cursor, len(raw.text)))
+    if pieces == [(0, len(raw.text))]:
+        return [raw]
+    return [RawSpan(raw.text[a:b], raw.label, raw.start + a, raw.start + b) for a, b in pieces]
 
 
 def _split_at_line_breaks(raw: RawSpan) -> list[RawSpan]:

@@ -7,14 +7,15 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.extraction import request_extraction
 from articles.models import Article
 from articles.textsearch import article_ids_containing
-from entities.extraction import mention_stats
-from entities.models import Alias, BlockedName, Entity, EntityType, Mention
-from entities.normalize import name_key, rule_key
+from entities.extraction import mention_stats, request_reresolution
+from entities.models import Alias, BlockedName, DuplicateCandidate, Entity, EntityType, Mention
+from entities.normalize import key_variants, name_key, rule_key, surname_key
 from entities.scoring import schedule_rescore
 
 logger = logging.getLogger(__name__)
@@ -76,7 +77,13 @@ def entities_merge(*, target_id: int, source_ids: Sequence[int]) -> Entity:
         Alias.objects.filter(entity=source).update(entity=target)
         if source.key != target.key:
             Alias.objects.update_or_create(
-                key=source.key, defaults={"name": source.name, "entity": target}
+                key=source.key,
+                defaults={
+                    "name": source.name,
+                    "entity": target,
+                    "origin": Alias.Origin.EDITOR,
+                    "active": True,
+                },
             )
             new_aliases.append(source.name)
         _move_mentions(source=source, target=target)
@@ -167,6 +174,7 @@ def entity_rename(*, entity_id: int, name: str) -> Entity:
         return entities_merge(target_id=other.pk, source_ids=[entity.pk])
     old_name, old_key = entity.name, entity.key
     entity.name = name
+    entity.name_locked = True  # an editor's choice: the corpus's spelling never overrides it
     if slugify(name)[:200] != slugify(old_name)[:200]:
         # A new address only for a new name: "IRAN" → "Iran" keeps its links.
         entity.slug = Entity.unique_slug(name, entity.type)
@@ -187,7 +195,9 @@ def entity_change_type(*, entity_id: int, type_: str) -> Entity:
     if other:
         return entities_merge(target_id=other.pk, source_ids=[entity.pk])
     entity.type = type_
-    entity.save(update_fields=["type"])
+    entity.type_locked = True  # an editor's choice: the corpus majority never overrides it
+    entity.surname_key = surname_key(entity.key, type_)
+    entity.save(update_fields=["type", "type_locked", "surname_key"])
     return entity
 
 
@@ -239,3 +249,51 @@ def rules_remove_apply(
         ids.update(article_ids_containing(name))
     _reextract(sorted(ids))
     schedule_rescore()
+
+
+# --- automatic rules and the review queue (SPEC §10) ----------------------------------------
+
+
+@transaction.atomic
+def alias_set_active(*, alias_id: int, active: bool) -> Alias:
+    """Turn an automatic rule off (undo: the names it joined stand apart
+    again, in stored stories too) or back on. A rule turned off is kept, so
+    the corpus never writes it again."""
+    alias = Alias.objects.select_for_update().select_related("entity").get(pk=alias_id)
+    if alias.active == active:
+        return alias
+    alias.active = active
+    note = "turned off by an editor" if not active else "turned on again by an editor"
+    alias.evidence = f"{alias.evidence}\n{timezone.now():%Y-%m-%d %H:%M} {note}".strip()
+    alias.save(update_fields=["active", "evidence"])
+    keys = key_variants(alias.key)
+    stories = set(
+        Mention.objects.filter(entity_id=alias.entity_id, surfaces__icontains=alias.name)
+        .values_list("article_id", flat=True)
+        .distinct()
+    )
+    stories.update(
+        Mention.objects.filter(entity__key__in=keys).values_list("article_id", flat=True)
+    )
+    request_reresolution(article_ids=sorted(stories))
+    return alias
+
+
+@transaction.atomic
+def duplicate_accept(*, candidate_id: int) -> Entity:
+    """Merge the pair: the fuller name absorbs the other ("Johnson" into
+    "Michael Johnson"), or, as long, the one with more stories."""
+    candidate = DuplicateCandidate.objects.select_for_update().get(pk=candidate_id)
+    pair = Entity.objects.filter(pk__in=[candidate.entity_id, candidate.other_id])
+    first, second = sorted(pair, key=lambda e: (-len(e.key.split()), -e.story_count, e.pk))
+    candidate.status = DuplicateCandidate.Status.ACCEPTED
+    candidate.decided_at = timezone.now()
+    candidate.save(update_fields=["status", "decided_at"])
+    return entities_merge(target_id=first.pk, source_ids=[second.pk])
+
+
+def duplicates_reject(*, candidate_ids: Sequence[int]) -> int:
+    """Keep the pairs apart; a rejected pair is never proposed again."""
+    return DuplicateCandidate.objects.filter(
+        pk__in=candidate_ids, status=DuplicateCandidate.Status.OPEN
+    ).update(status=DuplicateCandidate.Status.REJECTED, decided_at=timezone.now())

@@ -12,8 +12,9 @@ from django.db import OperationalError
 
 from articles.extraction import EXTRACT_TASK, RESCORE_ALL_TASK
 from articles.models import Article
-from entities import extraction, services
-from entities.scoring import RESCORE_PENDING_KEY, rescore_due
+from entities import extraction, services, settle
+from entities.extraction import RERESOLVE_TASK
+from entities.scoring import RESCORE_PENDING_KEY, rescore_due, schedule_rescore
 from entities.scoring import rescore_all as rescore_corpus
 from newsgraph.infra.queue import enqueue
 
@@ -46,8 +47,19 @@ def extract_articles(article_ids: list[int], rescore: bool = True) -> dict:
     }
 
 
+@shared_task(name=RERESOLVE_TASK, acks_late=True, **RETRY)
+def reresolve_articles(article_ids: list[int]) -> int:
+    """New evidence (a rule, a full name) for stored stories: resolved again
+    from their stored spans, no NER."""
+    count = extraction.articles_reresolve(article_ids=article_ids)
+    if count:
+        schedule_rescore(full=False)
+    return count
+
+
 @shared_task(name=RESCORE_ALL_TASK, acks_late=True, **RETRY)
 def rescore_all() -> dict:
+    settle.corpus_settle()
     report = rescore_corpus()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 
@@ -56,6 +68,7 @@ def rescore_all() -> dict:
 def rescore() -> dict:
     # Cleared first: an extraction committing while we run schedules another pass.
     cache.delete(RESCORE_PENDING_KEY)
+    settle.settle()
     report = rescore_due()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 
@@ -93,3 +106,13 @@ def apply_blocked_name(blocked_name_id: int) -> None:
 @shared_task(acks_late=True, **RETRY)
 def apply_removed_rules(alias_names: list[str], blocked_names: list[str]) -> None:
     services.rules_remove_apply(alias_names=alias_names, blocked_names=blocked_names)
+
+
+@shared_task(acks_late=True, **RETRY)
+def set_alias_active(alias_id: int, active: bool) -> None:
+    services.alias_set_active(alias_id=alias_id, active=active)
+
+
+@shared_task(acks_late=True, **RETRY)
+def accept_duplicate(candidate_id: int) -> None:
+    services.duplicate_accept(candidate_id=candidate_id)

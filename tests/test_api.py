@@ -187,7 +187,7 @@ def test_openapi_schema_documents_every_endpoint(client):
         "/api/suggest/",
     }
     search = {p["name"] for p in schema["paths"]["/api/search/"]["get"]["parameters"]}
-    assert search == {"q", "date_from", "date_to", "source", "type", "about", "page"}
+    assert search == {"q", "date_from", "date_to", "source", "type", "language", "about", "page"}
 
 
 # --- property-based fuzzing against the schema, in-process ---------------------------------

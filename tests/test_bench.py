@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
     [
         ("bench.pages", ["--stories", "300", "--requests", "2"], "Pages at 300 stories"),
         ("bench.rescore", ["--stories", "300", "--new-stories", "20"], "Rescoring at 320"),
+        ("bench.pages_real", ["tests/data/pages"], "Saved pages: 16 in tests/data/pages"),
     ],
 )
 def test_benchmark_runs_on_a_small_corpus(module, args, title):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from articles.models import Article
+from entities import nlp
 from entities.models import Entity, Mention, StarsMixin
 from newsgraph.browse.highlight import marked_to_html, span_snippet, truncate
 
@@ -87,7 +88,12 @@ def hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
     """Replace the page's (id, snippet) rows by stories with their about-lists."""
     rows = list(page.object_list)
     ids = [r[0] for r in rows]
-    articles = Article.objects.filter(id__in=ids).select_related("source").in_bulk()
+    articles = (
+        Article.objects.filter(id__in=ids)
+        .select_related("source")
+        .defer("page_metadata")  # kept for re-dating, never shown
+        .in_bulk()
+    )
     entries = about_entries(ids, spans_of=entity) if articles else {}
     stories = []
     for article_id, snippet in rows:
@@ -105,6 +111,14 @@ def hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
         arrange_about_list(article, about_order=about_order, highlight=entity)
         stories.append(article)
     page.object_list = stories
+
+
+def no_entities_note(article: Article) -> str:
+    """Why a story has no about-list when no configured model reads its
+    language (SPACY_MODELS); "" otherwise."""
+    if nlp.reads(article.language):
+        return ""
+    return f"No entities: language {article.language} ({article.language_name})"
 
 
 def arrange_about_list(
@@ -139,6 +153,7 @@ def arrange_about_list(
     article.about_shown = sorted(shown, key=key)
     article.about_more = sorted(more, key=key)
     article.highlight_entity_id = highlight_id = highlight.id if highlight else None
+    article.no_entities_note = no_entities_note(article)
     # The list items as one value per list: a template loop over ~600 entries
     # costs more than the rest of the page (docs/BENCHMARKS.md).
     article.about_shown_html = mark_safe(

@@ -8,20 +8,28 @@ so the API's search has the page's parameters and the page's ranking.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from datetime import date
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core.paginator import Page
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Field, NinjaAPI, Path, Schema, Status
+from ninja import Field, NinjaAPI, Path, Status
 
 from articles.models import Article, Source
 from entities import selectors as entity_selectors
 from entities.models import Entity, EntityType
 from newsgraph.browse import pages
-from newsgraph.browse.about import AboutEntry
+from newsgraph.browse.about import AboutEntry, no_entities_note
+from newsgraph.browse.api_schemas import (
+    EntityOut,
+    Invalid,
+    Message,
+    SearchOut,
+    StoryDetailOut,
+    SuggestOut,
+)
 from newsgraph.browse.filters import SearchFilters
 from newsgraph.browse.search import search as search_stories
 from newsgraph.browse.suggestions import entity_summary, suggestions
@@ -41,121 +49,6 @@ api = NinjaAPI(
     # files only when "ninja" is an installed app; never from a CDN.
     docs_url="/docs/" if "ninja" in settings.INSTALLED_APPS else None,
 )
-
-
-# --- schemas ---------------------------------------------------------------------------
-
-
-class Message(Schema):
-    detail: str
-
-
-class Invalid(Schema):
-    """A request whose parameters fail validation (HTTP 422)."""
-
-    detail: str | list[dict[str, Any]]
-
-
-class EntityRef(Schema):
-    name: str
-    slug: str
-    type: str
-    type_label: str
-    stories: int = Field(description="Stories with a visible mention of the entity.")
-    url: str = Field(description="The entity's page.")
-    api_url: str
-
-
-class AboutItem(Schema):
-    entity: EntityRef
-    stars: int = Field(ge=1, le=4)
-    stars_label: str
-    score: float
-
-
-class StoryOut(Schema):
-    id: int
-    title: str
-    url: str = Field(description="The original story.")
-    page_url: str = Field(description="The story's page here, its mentions linked.")
-    api_url: str
-    breadcrumb: str
-    source: str | None
-    published_at: datetime
-    snippet_html: str = Field(description="Escaped text; the only tags are <mark> around matches.")
-    about: list[AboutItem]
-
-
-class TrendingEntity(EntityRef):
-    week: int = Field(description="Stories this week.")
-
-
-class SearchOut(Schema):
-    query: str
-    mode: Literal["latest", "entity", "text"]
-    page: int
-    num_pages: int
-    page_size: int
-    total: int
-    total_is_capped: bool = Field(
-        description="More stories contain the words than are ranked: `total` is a lower bound."
-    )
-    entity: EntityRef | None
-    aliases: list[str]
-    did_you_mean: list[EntityRef]
-    trending: list[TrendingEntity]
-    error: str
-    results: list[StoryOut]
-
-
-class WeekOut(Schema):
-    week: date
-    stories: int
-
-
-class RelatedOut(Schema):
-    entity: EntityRef
-    together: int = Field(description="Stories mentioning both.")
-    lift: float = Field(description="P(related | this entity) / P(related).")
-
-
-class EntityOut(EntityRef):
-    aliases: list[str]
-    first_seen: datetime | None
-    last_seen: datetime | None
-    feed_url: str
-    weekly: list[WeekOut]
-    related: list[RelatedOut]
-    order: Literal["stars", "date"]
-    page: int
-    num_pages: int
-    page_size: int
-    total: int
-    results: list[StoryOut]
-
-
-class MentionOut(AboutItem):
-    count: int
-    spans: list[list[int]] = Field(
-        description='[start, end) character offsets into title + "\\n\\n" + text.'
-    )
-
-
-class StoryDetailOut(Schema):
-    id: int
-    title: str
-    text: str
-    url: str
-    page_url: str
-    breadcrumb: str
-    source: str | None
-    published_at: datetime
-    status: str
-    mentions: list[MentionOut]
-
-
-class SuggestOut(Schema):
-    results: list[EntityRef]
 
 
 # --- helpers ---------------------------------------------------------------------------
@@ -194,9 +87,18 @@ def _story(article: Article) -> dict:
         "api_url": reverse("api:story_detail", kwargs={"story_id": article.pk}),
         "breadcrumb": article.breadcrumb,
         "source": article.source.name if article.source else None,
-        "published_at": article.published_at,
+        **_dating(article),
         "snippet_html": str(getattr(article, "snippet", "") or ""),
         "about": [_about(m) for m in about],
+    }
+
+
+def _dating(article: Article) -> dict:
+    return {
+        "published_at": article.published_at,
+        "date_source": article.date_source,
+        "language": article.language,
+        "entities_note": no_entities_note(article),
     }
 
 
@@ -232,6 +134,14 @@ def search(
     date_to: date | None = None,
     source: Annotated[int | None, Field(ge=1, le=MAX_ID, description="Source id.")] = None,
     type: EntityType | None = None,  # the page calls it "type" too
+    language: Annotated[
+        str,
+        Field(
+            max_length=12,
+            pattern=r"^([a-z]{2,3}(-[A-Za-z0-9]{1,8})?)?$",
+            description='Only stories in this language (ISO 639-1 code, e.g. "en", "ru").',
+        ),
+    ] = "",
     about: AboutOrder = "name",
     page: PageNumber = 1,
 ):
@@ -253,6 +163,7 @@ def search(
         date_to=date_to,
         source=source_obj,
         entity_type=type.value if type else "",
+        language=language,
     )
     results = search_stories(q=_clean(q), filters=filters, page=page, about_order=about)
     entity = results.entity
@@ -262,7 +173,7 @@ def search(
             "query": results.query,
             "mode": results.mode,
             "entity": _entity_ref(entity) if entity else None,
-            "aliases": [a.name for a in entity.aliases.all()] if entity else [],
+            "aliases": entity.known_as if entity else [],
             "did_you_mean": [_entity_ref(e) for e in results.did_you_mean],
             "trending": [
                 {**_entity_ref(e), "week": getattr(e, "week", 0)} for e in results.trending
@@ -301,7 +212,7 @@ def entity_detail(
         {
             **_entity_ref(entity),
             "stories": span.stories,
-            "aliases": [a.name for a in entity.aliases.all()],
+            "aliases": entity.known_as,
             "first_seen": span.first_seen,
             "last_seen": span.last_seen,
             "feed_url": reverse("entities:feed", args=[entity.slug]),
@@ -339,7 +250,7 @@ def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MA
             "page_url": article.get_absolute_url(),
             "breadcrumb": article.breadcrumb,
             "source": article.source.name if article.source else None,
-            "published_at": article.published_at,
+            **_dating(article),
             "status": article.status,
             "mentions": [
                 {

@@ -1,4 +1,4 @@
-"""The search filters (date range, source, entity type) as conditions on stories."""
+"""The search filters (date range, source, language, entity type) as conditions on stories."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class SearchFilters:
     date_to: date | None = None
     source: Source | None = None
     entity_type: str = ""
+    language: str = ""
 
     def article_q(self, prefix: str = "") -> Q:
         q = Q()
@@ -31,6 +32,8 @@ class SearchFilters:
             q &= Q(**{f"{prefix}published_at__lte": end})
         if self.source:
             q &= Q(**{f"{prefix}source": self.source})
+        if self.language:
+            q &= Q(**{f"{prefix}language": self.language})
         if self.entity_type:
             typed = Mention.objects.filter(
                 article_id=OuterRef(f"{prefix}id" if prefix else "id"),
@@ -42,7 +45,9 @@ class SearchFilters:
 
     @property
     def active(self) -> bool:
-        return bool(self.date_from or self.date_to or self.source or self.entity_type)
+        return bool(
+            self.date_from or self.date_to or self.source or self.entity_type or self.language
+        )
 
     def story_condition(self) -> Condition | None:
         """The filters as SQL on the story id, for text search."""

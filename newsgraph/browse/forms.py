@@ -3,6 +3,7 @@
 from django import forms
 
 from articles.models import Source
+from articles.selectors import stored_languages
 from entities.models import EntityType
 
 
@@ -14,9 +15,14 @@ class SearchForm(forms.Form):
         queryset=Source.objects.all(), required=False, empty_label="Any source"
     )
     type = forms.ChoiceField(required=False, choices=[("", "Any entity type"), *EntityType.choices])
+    language = forms.ChoiceField(required=False)
     about = forms.ChoiceField(
         required=False, choices=[("name", "A–Z"), ("stars", "Stars")], initial="name"
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", "Any language"), *stored_languages()]
 
     def clean(self):
         cleaned = super().clean()
@@ -40,6 +46,7 @@ class SearchForm(forms.Form):
             "date_to": data.get("date_to"),
             "source": data.get("source"),
             "entity_type": data.get("type") or "",
+            "language": data.get("language") or "",
         }
 
 

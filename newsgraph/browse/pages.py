@@ -20,8 +20,10 @@ def stories_with_about_list():
     visible = (
         Mention.objects.visible().select_related("entity").order_by("entity__name", "entity_id")
     )
-    return Article.objects.select_related("source").prefetch_related(
-        Prefetch("mentions", queryset=visible, to_attr="about")
+    return (
+        Article.objects.select_related("source")
+        .defer("page_metadata")  # kept for re-dating, never shown
+        .prefetch_related(Prefetch("mentions", queryset=visible, to_attr="about"))
     )
 
 

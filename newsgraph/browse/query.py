@@ -29,7 +29,8 @@ def entity_for_query(q: str) -> Entity | None:
     marks = ", ".join(["%s"] * len(keys))
     ids = RawSQL(
         f"SELECT id FROM {Entity._meta.db_table} WHERE key IN ({marks})"
-        f" UNION SELECT entity_id FROM {Alias._meta.db_table} WHERE key IN ({marks})",
+        f" UNION SELECT entity_id FROM {Alias._meta.db_table} WHERE key IN ({marks})"
+        " AND active",
         [*keys, *keys],
     )
     return (

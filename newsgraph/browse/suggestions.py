@@ -66,7 +66,9 @@ def suggest_entities(q: str, *, limit: int = 8) -> QuerySet[Entity]:
     return (
         Entity.objects.visible()
         .filter(
-            Q(key__startswith=key) | Q(aliases__key__startswith=key) | Q(key__contains=f" {key}")
+            Q(key__startswith=key)
+            | Q(aliases__key__startswith=key, aliases__active=True)
+            | Q(key__contains=f" {key}")
         )
         .filter(story_count__gt=0)
         .distinct()

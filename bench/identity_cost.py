@@ -1,0 +1,109 @@
+"""Benchmark: what identity across stories costs (issue #11), at corpus scale.
+
+Loads N synthetic stories (default 100,000, ~30 mentions each; bench.corpus),
+then extracts M new synthetic stories (default 1,000) through the real
+pipeline and reports:
+
+* extraction time per story, and the share of it spent in the corpus-level
+  steps (known-name recall queries and `assign_entities`: rules, places,
+  partial names, names, new entities), target ≤ 10 %;
+* re-resolution of those M stories from their stored spans (what the
+  background does when evidence arrives), target ≤ 10 s on PostgreSQL.
+
+    python -m bench.identity_cost --db postgres
+    python -m bench.identity_cost --stories 5000 --new-stories 200    # quick
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from bench.common import database, parser, table, verdict, versions
+
+TARGET_SHARE = 0.10
+TARGET_RERESOLVE_S = 10.0
+
+
+class Timed:
+    """Wraps a function, adding up the seconds spent in it."""
+
+    def __init__(self, function):
+        self.function, self.seconds = function, 0.0
+
+    def __call__(self, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser(__doc__)
+    p.add_argument("--stories", type=int, default=100_000)
+    p.add_argument("--new-stories", type=int, default=1_000)
+    args = p.parse_args(argv)
+
+    with database(args.db, url=args.database_url):
+        from django.conf import settings
+
+        from articles.models import Article
+        from articles.services import record_ingest
+        from bench import corpus
+        from bench.ingest import _records
+        from entities import extraction, nlp
+        from entities.models import Mention
+
+        if not Article.objects.exists():
+            report = corpus.load(args.stories)
+            print(f"loaded {report.stories:,} stories in {report.load_seconds:.0f}s")
+        stories, pairs = Article.objects.count(), Mention.objects.count()
+        print(f"{stories:,} stories, {pairs:,} mentions; {versions(args.db)}")
+
+        assign = Timed(extraction.assign_entities)
+        recall = Timed(extraction.corpus_names)
+        extraction.assign_entities, extraction.corpus_names = assign, recall
+        nlp.get_nlp()
+        records = _records(args.new_stories, start=10_000_000)
+        ids = [record_ingest(record=r, enqueue=False).article.id for r in records]
+        started = time.perf_counter()
+        size = settings.EXTRACTION_BATCH_SIZE
+        for i in range(0, len(ids), size):
+            extraction.articles_extract(article_ids=ids[i : i + size], rescore=False)
+        total = time.perf_counter() - started
+        corpus_seconds = assign.seconds + recall.seconds
+        share = corpus_seconds / total
+
+        started = time.perf_counter()
+        for i in range(0, len(ids), extraction.RERESOLVE_BATCH):
+            extraction.articles_reresolve(article_ids=ids[i : i + extraction.RERESOLVE_BATCH])
+        reresolve = time.perf_counter() - started
+
+    rows = [
+        ("extraction, ms per story", f"{1000 * total / len(ids):.0f}", "", verdict(None)),
+        (
+            "corpus-level steps, ms per story",
+            f"{1000 * corpus_seconds / len(ids):.1f}",
+            "",
+            verdict(None),
+        ),
+        (
+            "share of extraction time in corpus-level steps",
+            f"{share:.1%}",
+            f"≤ {TARGET_SHARE:.0%}",
+            verdict(share <= TARGET_SHARE),
+        ),
+        (
+            f"re-resolution of {len(ids):,} stories from stored spans, s",
+            f"{reresolve:.1f}",
+            f"≤ {TARGET_RERESOLVE_S:.0f} (pg)",
+            verdict(reresolve <= TARGET_RERESOLVE_S),
+        ),
+    ]
+    print(table(rows, title=f"Identity across stories at {stories:,} stories, {args.db}"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,93 @@
+"""The review queue's proposals (SPEC §10): pairs of entities that may be one
+real thing, with the evidence an editor needs, for the admin's "Possible
+duplicates". A pair is proposed once: a rejected pair is never proposed again.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+from entities.models import DuplicateCandidate, Entity, Mention
+from entities.resolution import ACRONYM, _initials
+
+LOOK_ALIKE_RATIO = 0.88
+SHORT_FORM_TYPES = frozenset({"ORG", "PERSON"})
+LOOK_ALIKE_POOL = 100
+
+
+def propose_look_alikes(entity: Entity) -> None:
+    """Spellings close enough to be one name ("Teheran" / "Tehran",
+    "Mohammad" / "Mohammed al-Sudani"), and an acronym whose initials a name
+    in its own stories spells without a definition: for editors to decide."""
+    if len(entity.key) < 4:
+        return
+    pool = (
+        Entity.objects.filter(key__startswith=entity.key[:3], type=entity.type, blocked=False)
+        .exclude(pk=entity.pk)
+        .order_by("-story_count", "id")
+        .only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
+    )
+    for other in pool:
+        ratio = difflib.SequenceMatcher(None, entity.key, other.key).ratio()
+        if ratio >= LOOK_ALIKE_RATIO:
+            _propose_pair(entity, other, "similar spelling", {"similarity": round(ratio, 2)})
+    if len(entity.key.split()) <= 2 and entity.type in SHORT_FORM_TYPES:
+        # A short form of a company's name ("Corvane" / "Corvane Systems"); a
+        # place or a group is not one ("Mexico" / "Mexico City").
+        longer = Entity.objects.filter(
+            key__startswith=f"{entity.key} ", type="ORG", blocked=False
+        ).only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
+        for other in longer:
+            _propose_pair(entity, other, "short form", {"short": entity.name})
+    if ACRONYM.match(entity.name) and " " not in entity.key:
+        letters = entity.key.replace(".", "").upper()
+        stories = Mention.objects.filter(entity=entity).values("article_id")[:50]
+        for other in Entity.objects.filter(mentions__article_id__in=stories).distinct()[:200]:
+            words = other.name.split()
+            if len(words) >= 2 and letters in _initials(words):
+                _propose_pair(entity, other, "initials", {"initials": letters})
+
+
+def _propose_pair(entity: Entity, other: Entity, reason: str, evidence: dict) -> None:
+    first, second = sorted([entity, other], key=lambda e: e.pk)
+    if DuplicateCandidate.objects.filter(entity_id=first.pk, other_id=second.pk).exists():
+        return
+    stories = {
+        e.pk: set(Mention.objects.filter(entity_id=e.pk).values_list("article_id", flat=True))
+        for e in (first, second)
+    }
+    DuplicateCandidate.objects.get_or_create(
+        entity_id=first.pk,
+        other_id=second.pk,
+        defaults={
+            "reason": reason,
+            "evidence": {
+                **evidence,
+                "types": [first.type, second.type],
+                "stories": {
+                    first.name: len(stories[first.pk]),
+                    second.name: len(stories[second.pk]),
+                },
+                "together": len(stories[first.pk] & stories[second.pk]),
+            },
+            "stories_affected": len(stories[first.pk] | stories[second.pk]),
+        },
+    )
+
+
+def propose_candidates(entity_id: int, evidence: dict, *, surface: str) -> None:
+    """Editors decide what the story's context could not."""
+    counts = {c["id"]: c["stories"] for c in evidence.get("candidates", [])}
+    for candidate_id, stories in counts.items():
+        if candidate_id == entity_id:
+            continue
+        pair = sorted([entity_id, candidate_id])
+        DuplicateCandidate.objects.get_or_create(
+            entity_id=pair[0],
+            other_id=pair[1],
+            defaults={
+                "reason": f"“{surface}” may be this person",
+                "evidence": {"surface": surface, **evidence},
+                "stories_affected": stories,
+            },
+        )

@@ -1,0 +1,68 @@
+"""The editors' side of SPEC §10: the "Possible duplicates" queue and the
+audit log of automatic rules, in the admin."""
+
+import pytest
+
+from entities.models import Alias, DuplicateCandidate, Entity
+
+
+@pytest.fixture
+def post(admin_client, django_capture_on_commit_callbacks):
+    def run(url, data):
+        with django_capture_on_commit_callbacks(execute=True):
+            return admin_client.post(url, data)
+
+    return run
+
+
+QUEUE = "/admin/entities/duplicatecandidate/"
+
+
+def _ambiguous_johnson(ingest_story):
+    ingest_story("One", "Boris Johnson spoke to reporters in London on Monday.")
+    ingest_story("Two", "Michael Johnson won the 200 metres in Atlanta on Thursday.")
+    ingest_story("Three", "Johnson said on Friday that he would not stand again.")
+
+
+def test_the_queue_shows_evidence_most_stories_first(ingest_story, admin_client):
+    _ambiguous_johnson(ingest_story)
+    page = admin_client.get(QUEUE).content.decode()
+    assert "Boris Johnson" in page and "Michael Johnson" in page
+    assert "sharing entities with the story" in page  # the evidence
+    affected = list(DuplicateCandidate.objects.values_list("stories_affected", flat=True))
+    assert affected == sorted(affected, reverse=True)
+
+
+def test_reject_is_remembered_and_accept_merges(ingest_story, post):
+    _ambiguous_johnson(ingest_story)
+    boris = Entity.objects.get(name="Boris Johnson")
+    pairs = list(DuplicateCandidate.objects.order_by("id"))
+    rejected = next(p for p in pairs if boris.pk in (p.entity_id, p.other_id))
+    accepted = next(p for p in pairs if p is not rejected)
+
+    post(QUEUE, {"action": "reject", "_selected_action": [rejected.pk]})
+    # The name comes back: the rejected pair is not proposed again.
+    ingest_story("Four", "Johnson said on Saturday he had been misquoted.")
+    rejected.refresh_from_db()
+    assert rejected.status == DuplicateCandidate.Status.REJECTED
+    assert DuplicateCandidate.objects.filter(status="open").count() == 1
+
+    post(QUEUE, {"action": "accept", "_selected_action": [accepted.pk]})
+    assert not Entity.objects.filter(name="Johnson").exists()
+    michael = Entity.objects.get(name="Michael Johnson")
+    assert michael.story_count == 3  # its own story and both of "Johnson"'s
+
+
+def test_the_rules_list_is_the_audit_log_of_automatic_merges(ingest_story, admin_client):
+    ingest_story("Sanctions", "The United States extended sanctions on Monday.")
+    ingest_story("Envoys", "U.S. envoys met in Geneva on Tuesday.")
+    page = admin_client.get("/admin/entities/alias/?origin=data").content.decode()
+    assert "U.S." in page and "country_converter" in page
+    rule = Alias.objects.get(name="U.S.")
+    assert rule.automatic and rule.active
+
+
+def test_the_queue_is_for_staff_only(client, ingest_story):
+    _ambiguous_johnson(ingest_story)
+    response = client.get(QUEUE)
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
