@@ -102,8 +102,8 @@ class ArticleAdmin(admin.ModelAdmin):
             obj.title = services.clean_line(obj.title)
         if "text" in form.changed_data:
             obj.text = services.clean_text(obj.text)
-        if change and "published_at" in form.changed_data:
-            obj.date_source = Article.DateSource.GIVEN  # an editor's date
+        if change and "published_at" in form.changed_data:  # an editor's date is a given one
+            obj.date_source = Article.DateSource.GIVEN
         super().save_model(request, obj, form, change)
         if change and "published_at" in form.changed_data:
             story_redated.send(sender=Article, article_id=obj.pk)

@@ -20,15 +20,21 @@ class Source(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.slug:
-            # Names in other scripts ("Городские вести") slugify to nothing:
-            # kept in Unicode, and numbered when two names share a slug.
-            base = slugify(self.name, allow_unicode=True)[:190] or "source"
-            slug, n = base, 1
-            while Source.objects.filter(slug=slug).exclude(pk=self.pk).exists():
-                n += 1
-                slug = f"{base}-{n}"
-            self.slug = slug
+            self.slug = self._free_slug()
         super().save(*args, **kwargs)
+
+    def _free_slug(self) -> str:
+        """The name's slug, numbered when another source's name has the same
+        one ("Café" and "Cafe"; "★" and "Москва", which have none)."""
+        # Names in other scripts ("Городские вести") are kept in Unicode.
+        base = slugify(self.name, allow_unicode=True)[:190] or "source"
+        taken = set(Source.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+        number = 1
+        slug = base
+        while slug in taken:
+            number += 1
+            slug = f"{base}-{number}"
+        return slug
 
 
 class ArticleQuerySet(models.QuerySet):

@@ -94,10 +94,20 @@ def clean_line(text: str) -> str:
     return " ".join(_without_controls(text or "").split())
 
 
+# Attribute values this long are inline images and other blobs (data: URIs),
+# never a story's text or title; trafilatura spends seconds on a megabyte one.
+_LONG_ATTRIBUTE = re.compile(r"""=\s*("[^"]{10000,}"|'[^']{10000,}')""")
+
+
+def strip_long_attributes(html: str) -> str:
+    return _LONG_ATTRIBUTE.sub('=""', html)
+
+
 def html_to_text(html: str) -> tuple[str, str]:
     """Main text and headline of an HTML page (articles/webpages.py)."""
     from articles.webpages import choose_title, main_text, parse_html, trafilatura_title
 
+    html = strip_long_attributes(html)
     tree = parse_html(html)
     title = choose_title(tree, fallback=trafilatura_title(tree))
     return page_text(main_text(html)), title
@@ -181,11 +191,14 @@ def article_ingest(
     identical content; extraction is queued after commit.
 
     `date_source` says where a given `published_at` came from (default:
-    given with the story); without a date the story is dated now and says
-    so. `language` is detected from the text unless given. With
-    `url_optional`, a story without a URL (a saved page that names none) is
-    stored under a `file:` identity derived from its content."""
-    canonical = _canonical(url, optional=url_optional)
+    given with the story); without a date, or with one in the future, the
+    story is dated now and says so. `language` is detected from the text
+    unless given. With `url_optional`, a story without a URL (a saved page
+    that names none) is stored under a `file:` identity derived from its
+    content."""
+    if not isinstance(url, str) or not (url.strip() or url_optional):
+        raise IngestError("url is required")
+    canonical = _canonical(url) if url.strip() else ""
     if html and not text:
         from articles.webpages import read_page
 
@@ -252,12 +265,9 @@ _URL_UNSAFE = re.compile(f"[\t\n\r\u2028\u2029]|{_SURROGATE.pattern}|{_CONTROL.p
 MAX_URL_BYTES = 2000
 
 
-def _canonical(url, *, optional: bool = False) -> str:
-    """The canonical URL; "" for none when `optional`."""
-    if not isinstance(url, str) or not (url.strip() or optional):
+def _canonical(url) -> str:
+    if not isinstance(url, str) or not url.strip():
         raise IngestError("url is required")
-    if not url.strip():
-        return ""
     if _URL_UNSAFE.search(url.strip()):
         raise IngestError(f"the URL holds control or invalid characters: {url.strip()[:200]!r}")
     try:

@@ -416,8 +416,9 @@ def kept_metadata(tree) -> str:
 
 
 # Attribute values this long are inline images and other blobs (data: URIs),
-# never a story's text, title or date; trafilatura spent seconds on a
-# megabyte one (issue #15).
+# never a story's text, title or date; read_page took 370 ms on a 1 MB one and
+# 1.1 s on 3 MB (3 and 5 ms without). Here, so that fetched pages and feed
+# entries' pages are spared them too, not only saved files (issue #15).
 _LONG_ATTRIBUTE = re.compile(r"""=\s*("[^"]{10000,}"|'[^']{10000,}')""")
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import random
 import time
 from collections.abc import Iterator
@@ -60,7 +59,15 @@ def _spans(full: str, name: str, limit: int = 20) -> list[list[int]]:
     return spans
 
 
-_PASSING = (1, False, False, 0.0, math.log1p(1))
+def _passing(story: int, entity: int) -> tuple:
+    """A name mentioned once in passing (no span kept), somewhere in the
+    story: the position of a first mention counts in its salience, and
+    without one every such name would score alike."""
+    from entities.scoring import salience
+
+    first = (story * 7919 + entity * 104729) % 100_003 / 100_003
+    score = salience(count=1, in_title=False, in_lead=False, spread=0.0, first=first)
+    return 1, False, False, 0.0, score
 
 
 def generate(
@@ -72,7 +79,7 @@ def generate(
     rank = {name: i for i, (name, _) in enumerate(pool)}
     rng = random.Random(seed * 7919 + start_index)
     picker = ZipfPicker(pool, rng)
-    for record in stories(count, seed=seed, start_index=start_index):
+    for index, record in enumerate(stories(count, seed=seed, start_index=start_index)):
         if rng.random() < COMMON_SHARE:
             record["text"] = _lead_sentence(rng) + " " + record["text"]
             record["names"] = [COMMON_NAME, *record["names"]]
@@ -93,7 +100,7 @@ def generate(
                 continue
             seen.add(entity)
             # Entities the story names once in passing (no span kept).
-            mentions.append((entity, [], *_PASSING))
+            mentions.append((entity, [], *_passing(start_index + index, entity)))
         yield record, mentions
 
 

@@ -95,3 +95,86 @@ def identity_types() -> dict[str, str]:
         for key, value in json.loads(path.read_text(encoding="utf-8")).items():
             types[key] = value.get("type", "")
     return types
+
+
+# --- salience gold (tests/data/salience/) ------------------------------------------------
+#
+# 64 original stories, each with its entities ({name, type, surfaces}) and
+# three one-sentence summaries written independently (summaries_a/b/c.jsonl).
+# An entity's gold salience is the number of summaries (0–3) that name it.
+
+
+@dataclass
+class SalienceEntity:
+    name: str
+    type: str
+    surfaces: list[str]
+    gold: int = 0  # summaries naming it
+
+
+@dataclass
+class SalienceStory:
+    id: str
+    record: dict
+    entities: list[SalienceEntity]
+    summaries: list[str]
+
+
+def surface_pattern(surface: str, *, ignore_case: bool) -> re.Pattern:
+    """The surface as a whole word (not inside a longer word); `\\b` would not
+    do for surfaces ending in punctuation ("U.S.")."""
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile(r"(?<!\w)" + re.escape(surface) + r"(?!\w)", flags)
+
+
+def entities_named(text: str, entities: list[SalienceEntity]) -> set[int]:
+    """Indexes of the entities `text` names: any surface, case-insensitive,
+    whole words. A match inside a longer match of another entity does not
+    count ("Lyon" in "Vieux Lyon"); when two entities match the very same
+    span, the one whose surface has the text's own casing wins
+    ("Leverkusen" the club, not "LEVERKUSEN" the dateline city), or both
+    count if that does not decide."""
+    matches: list[tuple[int, int, int, bool]] = []  # start, end, entity, same case
+    for index, entity in enumerate(entities):
+        for surface in entity.surfaces:
+            for m in surface_pattern(surface, ignore_case=True).finditer(text):
+                matches.append((m.start(), m.end(), index, m.group(0) == surface))
+    named = set()
+    for start, end, index, same_case in matches:
+        inside_longer = any(
+            o_index != index and o_start <= start and end <= o_end and o_end - o_start > end - start
+            for o_start, o_end, o_index, _ in matches
+        )
+        beaten_on_case = not same_case and any(
+            o_index != index and (o_start, o_end) == (start, end) and o_same
+            for o_start, o_end, o_index, o_same in matches
+        )
+        if not inside_longer and not beaten_on_case:
+            named.add(index)
+    return named
+
+
+def load_salience_gold() -> list[SalienceStory]:
+    """The salience stories as ingest records, each entity with its gold
+    salience: how many of the story's three summaries name it."""
+    folder = DATA / "salience"
+    summaries: dict[str, list[str]] = {}
+    for path in sorted(folder.glob("summaries_*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                summaries.setdefault(row["id"], []).append(row["summary"])
+    stories = []
+    for line in (folder / "stories.jsonl").read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        entities = [
+            SalienceEntity(e["name"], e["type"], list(e["surfaces"])) for e in row["entities"]
+        ]
+        for summary in summaries.get(row["id"], []):
+            for index in entities_named(summary, entities):
+                entities[index].gold += 1
+        record = {k: row.get(k) for k in ("url", "title", "text", "published_at", "source")}
+        stories.append(SalienceStory(row["id"], record, entities, summaries.get(row["id"], [])))
+    return stories

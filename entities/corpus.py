@@ -174,6 +174,7 @@ def _assign_partials(
     ):
         people.setdefault(person.surname_key, []).append(person)
     story_of = {id(e): article_id for article_id, ents in stories.items() for e in ents}
+    profiles: dict[int, list[set[int]]] = {}
     for e in partials:
         words = e.key.split()
         candidates = [p for p in people.get(words[-1], []) if _stands_for(words, p.key.split())]
@@ -187,7 +188,7 @@ def _assign_partials(
             continue
         article_id = story_of[id(e)]
         others = {o.entity_id for o in stories[article_id] if o.entity_id and o is not e}
-        chosen, evidence = _by_context(candidates, others)
+        chosen, evidence = _by_context(candidates, others, profiles)
         if chosen is not None:
             e.entity_id = chosen.id
         else:
@@ -210,24 +211,27 @@ def _stands_for(partial: list[str], full: list[str]) -> bool:
     )
 
 
-def _by_context(candidates: list[Entity], others: set[int]) -> tuple[Entity | None, dict]:
+def _by_context(
+    candidates: list[Entity], others: set[int], profiles: dict[int, list[set[int]]]
+) -> tuple[Entity | None, dict]:
     """The candidate whose stories share the most entities with this one, if
-    it leads clearly; with the evidence either way."""
+    it leads clearly; with the evidence either way. `profiles` caches, per
+    candidate and for the whole batch, the entities of its recent stories."""
     together = {}
     for candidate in candidates:
-        recent = list(
-            Mention.objects.filter(entity_id=candidate.id)
-            .order_by("-article_id")
-            .values_list("article_id", flat=True)[:CONTEXT_SAMPLE]
-        )
-        together[candidate.id] = (
-            Mention.objects.filter(article_id__in=recent, entity_id__in=others)
-            .values("article_id")
-            .distinct()
-            .count()
-            if recent and others
-            else 0
-        )
+        if candidate.id not in profiles:
+            recent = list(
+                Mention.objects.filter(entity_id=candidate.id)
+                .order_by("-article_id")
+                .values_list("article_id", flat=True)[:CONTEXT_SAMPLE]
+            )
+            stories: dict[int, set[int]] = {}
+            for article_id, entity_id in Mention.objects.filter(article_id__in=recent).values_list(
+                "article_id", "entity_id"
+            ):
+                stories.setdefault(article_id, set()).add(entity_id)
+            profiles[candidate.id] = list(stories.values())
+        together[candidate.id] = sum(1 for entities in profiles[candidate.id] if entities & others)
     ranked = sorted(candidates, key=lambda c: (-together[c.id], -c.story_count, c.id))
     best, second = ranked[0], ranked[1]
     evidence = {

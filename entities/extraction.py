@@ -83,6 +83,7 @@ def mention_stats(
         in_title=stats["in_title"],
         in_lead=stats["in_lead"],
         spread=stats["spread"],
+        first=min(starts) / (body_start + len(text)) if starts else 1.0,
     )
     return stats
 

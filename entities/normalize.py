@@ -1,5 +1,6 @@
 """Turning an NER span into a clean surface form and a lookup key (SPEC §5)."""
 
+import functools
 import re
 import unicodedata
 
@@ -63,6 +64,7 @@ _EDGE_JUNK = " \t\n\"'.,;:!?()[]{}<>-–—*_/\\|"
 _SPACE = re.compile(r"\s+")
 
 
+@functools.lru_cache(maxsize=200_000)
 def normalize_surface(text: str, label: str = "") -> str:
     """`the Kurdish Democratic Party` → `Kurdish Democratic Party`,
     `Iran’s` → `Iran`, quotes and whitespace folded; a headline's section
@@ -129,6 +131,7 @@ def _strip_edges(text: str) -> str:
     return stripped
 
 
+@functools.lru_cache(maxsize=200_000)
 def name_key(name: str) -> str:
     """The case- and accent-insensitive key used for uniqueness and lookup."""
     folded = unicodedata.normalize("NFKD", name.translate(_QUOTES))

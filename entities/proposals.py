@@ -82,6 +82,8 @@ def propose_candidates(entity_id: int, evidence: dict, *, surface: str) -> None:
         if candidate_id == entity_id:
             continue
         pair = sorted([entity_id, candidate_id])
+        if DuplicateCandidate.objects.filter(entity_id=pair[0], other_id=pair[1]).exists():
+            continue  # proposed before (or rejected: never again)
         DuplicateCandidate.objects.get_or_create(
             entity_id=pair[0],
             other_id=pair[1],

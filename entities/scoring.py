@@ -1,12 +1,29 @@
 """Star scoring (SPEC §6).
 
-    salience    = ln(1 + mentions) + 1.0·in_title + 0.5·in_lead + 0.5·spread
-    specificity = ln(1 + N / df)      N: extracted stories, df: stories with the entity
+    salience    = ln(1 + mentions) + 0.25·in_title + 0.75·in_lead + 0.25·spread
+                  + 0.25·(1 − first)
+    specificity = min(1, ln(1 + N / df) / ln(1 + 1 / 0.1))
+                  N: extracted stories, df: stories with the entity
     score       = salience × specificity
+
+`first` is where the first mention starts, as a share of the story (title,
+then text): 0 in the title's first word, near 1 at the end.
+
+Weights fitted on the salience gold set (bench.salience --fit, issue #13):
+readers' one-sentence summaries name the entities a story mentions often and
+early; how rare an entity is across the corpus does not predict it (an IDF
+factor lowered the correlation with the summaries). So specificity only
+discounts the entities in more than one story in ten (FULLY_SPECIFIC_SHARE),
+down to 0.29 for an entity in every story, and is 1 for all the others. The
+position of the first mention matters most among the many names a story
+mentions once in passing: without it they all score alike, and such a tie
+cannot be split between star bands.
 
 Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
 (story, entity) pairs get ★, the next 35 % ★★, the next 20 % ★★★ and the top
-15 % ★★★★. Salience is computed once per mention at extraction; everything
+15 % ★★★★; pairs with equal scores get equal stars, and a block of equal
+scores at a cut-off goes to the band that leaves the shares nearest their
+targets. Salience is computed once per mention at extraction; everything
 else is recomputed here with a handful of set-based statements (see
 docs/BENCHMARKS.md for their cost at 100,000 stories).
 
@@ -33,8 +50,8 @@ from datetime import datetime
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F, Sum, Value
-from django.db.models.functions import Ln
+from django.db.models import Case, F, FloatField, Sum, Value, When
+from django.db.models.functions import Least, Ln
 from django.utils import timezone
 
 from newsgraph.infra import pagecache
@@ -42,18 +59,44 @@ from newsgraph.infra import pagecache
 logger = logging.getLogger(__name__)
 
 STAR_SHARES = (0.30, 0.35, 0.20, 0.15)
+# Salience weights (bench.salience --fit): mentions after resolution count
+# most, then the first paragraph; the title, the spread and an early first
+# mention add little once those are known, but the first mention's position
+# tells apart the names mentioned once in passing.
+TITLE_WEIGHT, LEAD_WEIGHT, SPREAD_WEIGHT, EARLY_WEIGHT = 0.25, 0.75, 0.25, 0.25
+# An entity in at most this share of the stories is fully specific
+# (specificity 1); above it, specificity falls with ln(1 + N / df).
+FULLY_SPECIFIC_SHARE = 0.1
+_SPECIFICITY_SCALE = math.log1p(1 / FULLY_SPECIFIC_SHARE)
 RESCORE_PENDING_KEY = "newsgraph:rescore-pending"
 # What the last pass left for the next incremental one: cut-offs, corpus size.
 RESCORE_STATE_KEY = "newsgraph:rescore-state"
 RESCORE_FULL_NEEDED_KEY = "newsgraph:rescore-full-needed"
 
 
-def salience(*, count: int, in_title: bool, in_lead: bool, spread: float) -> float:
-    return math.log1p(count) + 1.0 * in_title + 0.5 * in_lead + 0.5 * max(0.0, min(spread, 1.0))
+def salience(
+    *, count: int, in_title: bool, in_lead: bool, spread: float, first: float = 1.0
+) -> float:
+    """How much a story is about an entity. `first`: where its first mention
+    starts, as a share of the story (0: the title's first word; 1, the
+    default, counts nothing for position)."""
+    return (
+        math.log1p(count)
+        + TITLE_WEIGHT * in_title
+        + LEAD_WEIGHT * in_lead
+        + SPREAD_WEIGHT * max(0.0, min(spread, 1.0))
+        + EARLY_WEIGHT * (1.0 - max(0.0, min(first, 1.0)))
+    )
 
 
 def specificity(*, stories: int, stories_with_entity: int) -> float:
-    return math.log1p(stories / max(stories_with_entity, 1))
+    """1 for an entity in at most FULLY_SPECIFIC_SHARE of the stories, less
+    for commoner ones; _update_specificity computes the same in SQL."""
+    if not stories_with_entity:
+        return 0.0
+    if stories_with_entity <= stories * FULLY_SPECIFIC_SHARE:
+        return 1.0
+    return min(1.0, math.log1p(stories / stories_with_entity) / _SPECIFICITY_SCALE)
 
 
 def star_cutoffs(sorted_scores_count: int) -> list[int]:
@@ -81,7 +124,8 @@ def rescore_all() -> RescoreReport:
     """Recompute story counts, specificity and stars, in five set-based
     statements: one GROUP BY over the mentions for the entities' counts and
     dates, one update of the entities, one pass sorting the scores for the
-    quantile cut-offs, and one update writing the stars that change."""
+    quantile cut-offs and the ties at them (plus one scan on PostgreSQL), and
+    one update writing the stars that change."""
     from articles.models import Article
     from entities.models import Entity
 
@@ -192,7 +236,16 @@ def _update_specificity(stories: int, *, entities=None) -> None:
     # LN is native on PostgreSQL and registered by Django on SQLite. Only the
     # rows whose value moves are written (none when N and the counts did not
     # change), so such a pass leaves no dead rows behind.
-    specificity = Ln(1.0 + Value(float(stories)) / F("story_count"))
+    # Exactly 1 up to the share, compared in counts: at the boundary the
+    # logarithms' ratio can be 1 − 1 ulp on one database and 1 on another.
+    specificity = Case(
+        When(story_count__lte=stories * FULLY_SPECIFIC_SHARE, then=Value(1.0)),
+        default=Least(
+            Value(1.0),
+            Ln(1.0 + Value(float(stories)) / F("story_count")) / Value(_SPECIFICITY_SCALE),
+        ),
+        output_field=FloatField(),
+    )
     entities.filter(story_count__gt=0).exclude(specificity=specificity).update(
         specificity=specificity
     )
@@ -210,11 +263,23 @@ def _new_scores_sql() -> str:
 
 
 def _thresholds(pairs: int) -> list[float]:
-    """The scores at the star_cutoffs positions of the ascending order, from
-    one sort of the scores."""
+    """The three star cut-offs: a pair gets one more star for each cut-off
+    its score is above. Each is the score at its star_cutoffs position of
+    the ascending order, or just below it when the pairs tied at that score
+    are nearer the band's target share counted in the upper band than in
+    the lower one (the whole tie goes one way: equal scores, equal stars).
+
+    One sort reads the scores at each cut-off position k, at k + 1 and at
+    k + m (m: 0.5 % of the pairs, at least one). Only a tie reaching k + 1
+    can go up, and only one reaching k + m can overfill a band by m pairs or
+    more; then a scan counts the pairs below and at most each cut-off score.
+    Otherwise the scan's condition is false and it reads nothing (it still
+    runs, so that a pass always sends the same statements)."""
     if not pairs:
         return [0.0, 0.0, 0.0]
     positions = star_cutoffs(pairs)
+    m = max(1, pairs // 200)
+    wanted = sorted({min(p, pairs - 1) for k in positions for p in (k, k + 1, k + m)})
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # percentile_disc(f) is the value at 0-based position ceil(f·n) − 1;
@@ -223,16 +288,45 @@ def _thresholds(pairs: int) -> list[float]:
             cursor.execute(
                 "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY v)"
                 f" FROM ({_new_scores_sql()}) scores",
-                [[(k + 0.5) / pairs for k in positions]],
+                [[(k + 0.5) / pairs for k in wanted]],
             )
-            return [float(v) for v in cursor.fetchone()[0]]
+            at = dict(zip(wanted, (float(v) for v in cursor.fetchone()[0]), strict=True))
+            counts = "COUNT(*) FILTER (WHERE v < %s), COUNT(*) FILTER (WHERE v <= %s)"
+        else:
+            cursor.execute(
+                "SELECT pos, v FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS pos"
+                f" FROM ({_new_scores_sql()})) WHERE pos IN ({', '.join(['%s'] * len(wanted))})",
+                wanted,
+            )
+            at = {pos: float(v) for pos, v in cursor.fetchall()}
+            counts = "SUM(v < %s), SUM(v <= %s)"
+        values = [at[k] for k in positions]
+        tied = [
+            k + 1 < pairs and at[k + 1] == at[k] == at[min(k + m, pairs - 1)] for k in positions
+        ]
         cursor.execute(
-            "SELECT pos, v FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS pos"
-            f" FROM ({_new_scores_sql()})) WHERE pos IN (%s, %s, %s)",
-            positions,
+            f"SELECT {', '.join([counts] * len(values))}"
+            f" FROM ({_new_scores_sql()}) scores WHERE %s",
+            [*(v for v in values for _ in range(2)), any(tied)],
         )
-        found = dict(cursor.fetchall())
-    return [float(found[k]) for k in positions]
+        row = cursor.fetchone()
+    return [
+        _cutoff(value, wanted=k + 1, below=row[2 * i], at_most=row[2 * i + 1])
+        if tied[i]
+        else value  # no tie reaching k + m: it closes its band
+        for i, (value, k) in enumerate(zip(values, positions, strict=True))
+    ]
+
+
+def _cutoff(value: float, *, wanted: int, below: int, at_most: int) -> float:
+    """The cut-off for a band that should hold the `wanted` lowest pairs when
+    `below` pairs score less than `value` and `at_most` pairs at most it:
+    `value` itself keeps the pairs tied at it in the lower band; the float
+    just under it (nothing scores between the two) lifts them to the upper
+    one, which is chosen when that count is nearer the target."""
+    if wanted - below < at_most - wanted:
+        return math.nextafter(value, -math.inf)
+    return value
 
 
 def _update_stars(thresholds: list[float], *, extracted_since: datetime | None = None) -> int:

@@ -36,17 +36,9 @@ class AboutItem(Schema):
     score: float
 
 
-class StoryOut(Schema):
-    id: int
-    title: str
-    url: str = Field(
-        description='The original story; a saved page that named no web address has a "file:" '
-        "identity derived from its content instead (no original to link to)."
-    )
-    page_url: str = Field(description="The story's page here, its mentions linked.")
-    api_url: str
-    breadcrumb: str
-    source: str | None
+class StoryDating(Schema):
+    """When a story was published, where that date comes from, its language."""
+
     published_at: datetime
     date_source: Literal["given", "page", "feed", "ingested", "future"] = Field(
         description="Where `published_at` comes from: given with the story, read from the page, "
@@ -60,6 +52,19 @@ class StoryOut(Schema):
         description="Why the story has no entities when its language has no entity model, e.g. "
         '"No entities: language ru (Russian)"; "" otherwise.'
     )
+
+
+class StoryOut(StoryDating):
+    id: int
+    title: str
+    url: str = Field(
+        description='The original story; a saved page that named no web address has a "file:" '
+        "identity derived from its content instead (no original to link to)."
+    )
+    page_url: str = Field(description="The story's page here, its mentions linked.")
+    api_url: str
+    breadcrumb: str
+    source: str | None
     snippet_html: str = Field(description="Escaped text; the only tags are <mark> around matches.")
     about: list[AboutItem]
 
@@ -119,7 +124,7 @@ class MentionOut(AboutItem):
     )
 
 
-class StoryDetailOut(Schema):
+class StoryDetailOut(StoryDating):
     id: int
     title: str
     text: str
@@ -127,19 +132,6 @@ class StoryDetailOut(Schema):
     page_url: str
     breadcrumb: str
     source: str | None
-    published_at: datetime
-    date_source: Literal["given", "page", "feed", "ingested", "future"] = Field(
-        description="Where `published_at` comes from: given with the story, read from the page, "
-        "the feed entry's date, or (ingested, future) none usable was found and it is when the "
-        "story was ingested."
-    )
-    language: str = Field(
-        description='ISO 639-1 code of the story\'s language; "" when it could not be told.'
-    )
-    entities_note: str = Field(
-        description="Why the story has no entities when its language has no entity model, e.g. "
-        '"No entities: language ru (Russian)"; "" otherwise.'
-    )
     status: str
     mentions: list[MentionOut]
 

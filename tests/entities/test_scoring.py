@@ -24,6 +24,7 @@ from entities.scoring import (
     rescore_due,
     salience,
     schedule_rescore,
+    specificity,
 )
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
@@ -39,6 +40,7 @@ prominence = st.fixed_dictionaries(
         "in_title": st.booleans(),
         "in_lead": st.booleans(),
         "spread": st.sampled_from([0.0, 0.1, 0.25, 0.5, 0.8, 1.0]),
+        "first": st.sampled_from([0.0, 0.05, 0.3, 0.7, 1.0]),
     }
 )
 # Other (story, entity) pairs around the ones compared, so the quantile
@@ -57,6 +59,7 @@ def more_prominent(base: dict, extra: dict) -> dict:
         "in_title": base["in_title"] or extra["in_title"],
         "in_lead": base["in_lead"] or extra["in_lead"],
         "spread": max(base["spread"], extra["spread"]),
+        "first": min(base["first"], extra["first"]),
     }
 
 
@@ -91,8 +94,9 @@ class Corpus:
         return self.entities[name]
 
     def mention(self, story: Article, entity: Entity, **prom) -> None:
+        stored = {k: v for k, v in prom.items() if k != "first"}  # no field: only in salience
         self.mentions.append(
-            Mention(article=story, entity=entity, salience=salience(**prom), **prom)
+            Mention(article=story, entity=entity, salience=salience(**prom), **stored)
         )
 
     def save(self) -> None:
@@ -234,6 +238,91 @@ def test_star_shares_follow_the_quantiles(db, pairs):
     assert by_count == sorted(by_count)
 
 
+def test_a_tie_at_a_cut_off_goes_to_the_band_nearest_the_shares(db):
+    """Twenty pairs: four quiet ones, eight tied, eight louder. The 30 % cut-off
+    falls inside the tie: all eight ★ would make 60 % one-star pairs; lifted
+    to ★★ together they leave ★ at 20 %, the nearer share."""
+    corpus = Corpus()
+    stories = [corpus.story() for _ in range(20)]
+    quiet = [
+        {"count": 1, "in_title": False, "in_lead": False, "spread": s} for s in (0, 0.1, 0.2, 0.3)
+    ]
+    tied = [{"count": 3, "in_title": False, "in_lead": False, "spread": 0.0}] * 8
+    loud = [{"count": c, "in_title": False, "in_lead": False, "spread": 0.0} for c in range(4, 12)]
+    for n, (story, prom) in enumerate(zip(stories, quiet + tied + loud, strict=True)):
+        corpus.mention(story, corpus.entity(f"Entity {n}"), **prom)
+    corpus.save()
+
+    rescore_all()
+
+    counts = [Mention.objects.filter(stars=n).count() for n in (1, 2, 3, 4)]
+    assert counts == [4, 9, 4, 3]  # targets 6 / 7 / 4 / 3; ties all low gave 12 / 1 / 4 / 3
+    assert set(Mention.objects.filter(count=3).values_list("stars", flat=True)) == {2}
+
+
+def test_rarity_only_discounts_entities_in_many_stories(db):
+    """Readers' summaries name rare and fairly common entities alike: among the
+    entities in at most one story in ten, rarity changes no stars; an entity
+    in half the stories is discounted."""
+    corpus = Corpus()
+    rare, fairly_common, everywhere = (
+        corpus.entity("Erbil"),
+        corpus.entity("Kurdistan Region"),
+        corpus.entity("Iraq"),
+    )
+    prom = {"count": 2, "in_title": False, "in_lead": True, "spread": 0.5}
+    stories = [corpus.story() for _ in range(40)]
+    for n, story in enumerate(stories):
+        if n == 0:
+            corpus.mention(story, rare, **prom)
+        if n < 4:
+            corpus.mention(story, fairly_common, **prom)
+        if n % 2 == 0:
+            corpus.mention(story, everywhere, **prom)
+        corpus.mention(
+            story,
+            corpus.entity(f"Other {n}"),
+            count=1 + n % 3,
+            in_title=False,
+            in_lead=n % 4 == 0,
+            spread=0.0,
+        )
+    corpus.save()
+
+    rescore_all()
+
+    for entity in (rare, fairly_common, everywhere):
+        entity.refresh_from_db()
+    assert rare.specificity == fairly_common.specificity == 1.0
+    assert 0 < everywhere.specificity < 1.0
+    assert (
+        stars(stories[0], rare) == stars(stories[0], fairly_common) > stars(stories[0], everywhere)
+    )
+
+
+def test_a_passing_mention_of_a_common_name_gets_one_star_and_the_story_subject_four(db):
+    """The seed's rule: a name everyone mentions, mentioned once in passing,
+    gets ★; a story's central, specific entity gets ★★★★."""
+    corpus = Corpus()
+    everyone = corpus.entity("United States")
+    central = {"count": 6, "in_title": True, "in_lead": True, "spread": 0.8}
+    passing = {"count": 1, "in_title": False, "in_lead": False, "spread": 0.0}
+    stories = [corpus.story() for _ in range(12)]
+    for n, story in enumerate(stories):
+        corpus.mention(story, corpus.entity(f"Subject {n}"), **central)
+        corpus.mention(story, everyone, **passing)
+        for k in range(5):  # the story's other names, each mentioned once or twice
+            other = {"count": 1 + k % 2, "in_title": False, "in_lead": k == 0, "spread": k / 10}
+            corpus.mention(story, corpus.entity(f"Name {n}-{k}"), **other)
+    corpus.save()
+
+    rescore_all()
+
+    for n, story in enumerate(stories):
+        assert stars(story, everyone) == 1
+        assert stars(story, corpus.entities[f"Subject {n}"]) == 4
+
+
 def test_an_entity_in_every_story_is_not_worth_four_stars(db):
     corpus = Corpus()
     everywhere = corpus.entity("United States")
@@ -272,7 +361,7 @@ def test_rescoring_counts_stories_and_dates_per_entity(db):
     assert (iran.story_count, iraq.story_count, unseen.story_count) == (3, 1, 0)
     assert iran.first_seen.day == 1 and iran.last_seen.day == 3
     assert iraq.specificity > iran.specificity > 0 == unseen.specificity
-    assert math.isclose(iran.specificity, math.log1p(3 / 3))
+    assert math.isclose(iran.specificity, specificity(stories=3, stories_with_entity=3))
     assert (report.stories, report.entities, report.pairs) == (3, 2, 4)
 
 
@@ -368,7 +457,7 @@ def test_factories_build_a_scoreable_mention(db):
     )
     rescore_all()
     mention.refresh_from_db()
-    assert mention.score == pytest.approx(2.0 * math.log1p(1))
+    assert mention.score == pytest.approx(2.0 * specificity(stories=1, stories_with_entity=1))
 
 
 @override_settings(CELERY_TASK_ALWAYS_EAGER=False, RESCORE_DEBOUNCE_SECONDS=5)
@@ -432,7 +521,7 @@ def test_new_stories_are_starred_without_rewriting_the_older_pairs(db, fresh_cac
     rare = corpus.entities["Kurdistan Region"]
     rare.refresh_from_db()
     assert rare.story_count == 5 + 2  # counts and specificity include the new stories
-    assert rare.specificity == pytest.approx(math.log1p(42 / 7))
+    assert rare.specificity == pytest.approx(specificity(stories=42, stories_with_entity=7))
     new = Mention.objects.exclude(id__in=before)
     assert not report.full
     assert report.pairs == new.count() == 4

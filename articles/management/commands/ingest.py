@@ -177,7 +177,7 @@ class Command(BaseCommand):
             raw = file.read_bytes()
         except OSError as exc:
             raise services.IngestError(f"cannot read: {exc.strerror or exc}") from None
-        html = raw.decode("utf-8", errors="replace")
+        html = services.strip_long_attributes(raw.decode("utf-8", errors="replace"))
         # The page's own canonical URL when plausible, else BASE_URL/FILENAME,
         # else a file: identity from its content (services.page_ingest).
         fallback = f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
