@@ -14,8 +14,9 @@ and writes docs/growth/<vendor>-<stories>.json:
   rule does first), for a rare name and for the common one;
 * rescoring: a full pass with nothing changed, the background pass after
   1,000 new stories (incremental), the full pass after them;
-* re-resolution after 1,000 new stories, when the corpus resolution
-  (entities/corpus.py) exists.
+* re-resolution after 1,000 new stories: their extraction through the real
+  pipeline, the corpus-level steps' share of it, and their re-resolution
+  from stored spans (bench.identity_cost).
 
     nice -n 10 python -m bench.growth --database-url postgres://… --stories 1000000
     python -m bench.growth --report     # table, slopes and plot into docs/
@@ -26,7 +27,6 @@ merged into a size's file with --set load.load_seconds=512.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -225,9 +225,20 @@ def measure_curation() -> dict:
 
 
 def measure_reresolution() -> dict:
-    if importlib.util.find_spec("entities.corpus") is None:
-        return {"skipped": "entities/corpus.py (corpus resolution, issue #8) is not on this branch"}
-    return {"skipped": "entities/corpus.py exists: its entry point is not wired into bench.growth"}
+    """Identity across stories (#8/#11) after NEW_STORIES new stories: their
+    extraction through the real pipeline (spaCy included), the share of it in
+    the corpus-level steps, then their re-resolution from stored spans."""
+    from bench import identity_cost
+
+    figures = identity_cost.measure(NEW_STORIES)
+    print(
+        f"  extraction of {figures['new_stories']:,} new stories:"
+        f" {figures['extraction_seconds']:.1f}s, corpus-level steps"
+        f" {figures['corpus_steps_share']:.1%}; re-resolution"
+        f" {figures['reresolution_seconds']:.1f}s",
+        flush=True,
+    )
+    return figures
 
 
 def run(args) -> int:
@@ -340,6 +351,15 @@ def figures(result: dict) -> dict[str, float | None]:
     rows["full rescoring, nothing changed, s"] = rescoring.get("full_unchanged_seconds")
     rows[f"background rescoring after {NEW_STORIES:,} new stories, s"] = rescoring.get(
         "incremental_seconds"
+    )
+    reresolution = result.get("reresolution", {})
+    rows[f"re-resolution of {NEW_STORIES:,} new stories from stored spans, s"] = reresolution.get(
+        "reresolution_seconds"
+    )
+    rows["their extraction: corpus-level steps, ms a story"] = (
+        1000 * reresolution["corpus_steps_seconds"] / reresolution["new_stories"]
+        if reresolution.get("new_stories")
+        else None
     )
     load = result.get("load", {})
     rows["bulk load, s"] = load.get("load_seconds")
