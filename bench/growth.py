@@ -175,19 +175,19 @@ def set_priority(niceness: int) -> None:
         os.setpriority(os.PRIO_PROCESS, backend, niceness)
 
 
-def measure_rescoring() -> dict:
+def measure_rescoring(new_stories: int = NEW_STORIES) -> dict:
     from bench import corpus
     from entities.scoring import rescore_all
     from entities.tasks import rescore
 
     unchanged = rescore_all()
     print(f"  full pass, nothing changed: {unchanged.seconds:.1f}s", flush=True)
-    added = corpus.load(NEW_STORIES, rescore=False)
+    added = corpus.load(new_stories, rescore=False)
     started = time.perf_counter()
     background = rescore.apply().get()
     after_batch = time.perf_counter() - started
     print(
-        f"  background pass after {NEW_STORIES:,} new stories: {after_batch:.1f}s {background}",
+        f"  background pass after {new_stories:,} new stories: {after_batch:.1f}s {background}",
         flush=True,
     )
     full = rescore_all()
@@ -224,13 +224,13 @@ def measure_curation() -> dict:
     return figures
 
 
-def measure_reresolution() -> dict:
+def measure_reresolution(new_stories: int = NEW_STORIES) -> dict:
     """Identity across stories (#8/#11) after NEW_STORIES new stories: their
     extraction through the real pipeline (spaCy included), the share of it in
     the corpus-level steps, then their re-resolution from stored spans."""
     from bench import identity_cost
 
-    figures = identity_cost.measure(NEW_STORIES)
+    figures = identity_cost.measure(new_stories)
     print(
         f"  extraction of {figures['new_stories']:,} new stories:"
         f" {figures['extraction_seconds']:.1f}s, corpus-level steps"
@@ -291,12 +291,12 @@ def run(args) -> int:
             found["pages_load_average"] = [before, os.getloadavg()[0]]
         if "rescoring" in steps:
             print("rescoring:", flush=True)
-            found["rescoring"] = measure_rescoring()
+            found["rescoring"] = measure_rescoring(args.new_stories)
         if "curation" in steps:
             print("curation:", flush=True)
             found["curation"] = measure_curation()
         if "reresolution" in steps:
-            found["reresolution"] = measure_reresolution()
+            found["reresolution"] = measure_reresolution(args.new_stories)
         found["stories"] = found.get("disk", {}).get("stories", args.stories)
         found["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results.mkdir(parents=True, exist_ok=True)
@@ -467,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__)
     p.add_argument("--stories", type=int, default=100_000)
     p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--new-stories", type=int, default=NEW_STORIES)
     p.add_argument("--steps", default="disk,pages,curation,rescoring,reresolution")
     p.add_argument(
         "--priority", type=int, default=0, help="nice value while timing pages (root: < 0)"

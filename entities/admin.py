@@ -10,6 +10,7 @@ from django.utils.translation import ngettext
 
 from entities import services, tasks
 from entities.models import Alias, BlockedName, DuplicateCandidate, Entity, EntityType
+from entities.proposals import EVIDENCE_CAP
 from entities.services import CurationError, entity_change_type, entity_rename_check
 
 
@@ -360,7 +361,8 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
             if key in evidence
         )
         counts = "; ".join(
-            f"{name}: {n} stories" for name, n in evidence.get("stories", {}).items()
+            f"{name}: {n:,}{'+' if n >= EVIDENCE_CAP else ''} stories"
+            for name, n in evidence.get("stories", {}).items()
         )
         return format_html(
             "{} · {} · {} together · types {}",

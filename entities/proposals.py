@@ -13,6 +13,8 @@ from entities.resolution import ACRONYM, _initials
 LOOK_ALIKE_RATIO = 0.88
 SHORT_FORM_TYPES = frozenset({"ORG", "PERSON"})
 LOOK_ALIKE_POOL = 100
+# Story counts in a proposal's evidence stop here ("10,000+" for editors).
+EVIDENCE_CAP = 10_000
 
 
 def propose_look_alikes(entity: Entity) -> None:
@@ -27,8 +29,15 @@ def propose_look_alikes(entity: Entity) -> None:
         .order_by("-story_count", "id")
         .only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
     )
+    # The quick upper bounds skip the full comparison for most of the pool.
+    matcher = difflib.SequenceMatcher(None, a=entity.key)
     for other in pool:
-        ratio = difflib.SequenceMatcher(None, entity.key, other.key).ratio()
+        matcher.set_seq2(other.key)
+        if matcher.real_quick_ratio() < LOOK_ALIKE_RATIO:
+            continue
+        if matcher.quick_ratio() < LOOK_ALIKE_RATIO:
+            continue
+        ratio = matcher.ratio()
         if ratio >= LOOK_ALIKE_RATIO:
             _propose_pair(entity, other, "similar spelling", {"similarity": round(ratio, 2)})
     if len(entity.key.split()) <= 2 and entity.type in SHORT_FORM_TYPES:
@@ -52,10 +61,7 @@ def _propose_pair(entity: Entity, other: Entity, reason: str, evidence: dict) ->
     first, second = sorted([entity, other], key=lambda e: e.pk)
     if DuplicateCandidate.objects.filter(entity_id=first.pk, other_id=second.pk).exists():
         return
-    stories = {
-        e.pk: set(Mention.objects.filter(entity_id=e.pk).values_list("article_id", flat=True))
-        for e in (first, second)
-    }
+    counts, together = _story_overlap(first.pk, second.pk)
     DuplicateCandidate.objects.get_or_create(
         entity_id=first.pk,
         other_id=second.pk,
@@ -64,15 +70,26 @@ def _propose_pair(entity: Entity, other: Entity, reason: str, evidence: dict) ->
             "evidence": {
                 **evidence,
                 "types": [first.type, second.type],
-                "stories": {
-                    first.name: len(stories[first.pk]),
-                    second.name: len(stories[second.pk]),
-                },
-                "together": len(stories[first.pk] & stories[second.pk]),
+                "stories": {first.name: counts[0], second.name: counts[1]},
+                "together": together,
             },
-            "stories_affected": len(stories[first.pk] | stories[second.pk]),
+            "stories_affected": counts[0] + counts[1] - together,
         },
     )
+
+
+def _story_overlap(first_id: int, second_id: int) -> tuple[tuple[int, int], int]:
+    """Each entity's story count and the stories they share, counted up to
+    EVIDENCE_CAP each: a pair of common names costs what a pair of rare ones
+    does, not a read of every story they are in."""
+    mentions = Mention.objects.values_list("article_id", flat=True).order_by()
+    counts = {
+        pk: mentions.filter(entity_id=pk)[:EVIDENCE_CAP].count() for pk in (first_id, second_id)
+    }
+    smaller, larger = sorted(counts, key=counts.get)
+    stories = list(mentions.filter(entity_id=smaller)[:EVIDENCE_CAP])
+    together = mentions.filter(entity_id=larger, article_id__in=stories).count()
+    return (counts[first_id], counts[second_id]), together
 
 
 def propose_candidates(entity_id: int, evidence: dict, *, surface: str) -> None:

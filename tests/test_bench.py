@@ -17,7 +17,16 @@ ROOT = Path(__file__).resolve().parent.parent
     [
         ("bench.pages", ["--stories", "300", "--requests", "2"], "Pages at 300 stories"),
         ("bench.rescore", ["--stories", "300", "--new-stories", "20"], "Rescoring at 320"),
-        ("bench.growth", ["--stories", "300", "--requests", "2"], "sqlite-300.json"),
+        (
+            "bench.growth",
+            ["--stories", "300", "--requests", "2", "--new-stories", "10"],
+            "sqlite-300.json",
+        ),
+        (
+            "bench.identity_cost",
+            ["--stories", "300", "--new-stories", "10"],
+            "Identity across stories at 300 stories",
+        ),
         ("bench.pages_real", ["tests/data/pages"], "Saved pages: 16 in tests/data/pages"),
     ],
 )

@@ -3,7 +3,9 @@ audit log of automatic rules, in the admin."""
 
 import pytest
 
+from entities import proposals
 from entities.models import Alias, DuplicateCandidate, Entity
+from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
 
 @pytest.fixture
@@ -66,3 +68,30 @@ def test_the_queue_is_for_staff_only(client, ingest_story):
     _ambiguous_johnson(ingest_story)
     response = client.get(QUEUE)
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_a_look_alike_pair_shows_its_story_counts_capped_for_editors(admin_client, monkeypatch):
+    tehran = EntityFactory(name="Tehran", type="GPE")
+    teheran = EntityFactory(name="Teheran", type="GPE")
+    shared = ArticleFactory()
+    for entity in (tehran, teheran):
+        MentionFactory(article=shared, entity=entity)
+    for _ in range(3):
+        MentionFactory(entity=tehran)
+    MentionFactory(entity=teheran)
+
+    proposals.propose_look_alikes(teheran)
+    pair = DuplicateCandidate.objects.get()
+    assert pair.evidence["stories"] == {"Tehran": 4, "Teheran": 2}
+    assert pair.evidence["together"] == 1
+    assert pair.stories_affected == 5
+
+    # Common names are counted up to a cap, and shown as "N+" stories.
+    DuplicateCandidate.objects.all().delete()
+    monkeypatch.setattr(proposals, "EVIDENCE_CAP", 3)
+    monkeypatch.setattr("entities.admin.EVIDENCE_CAP", 3)
+    proposals.propose_look_alikes(teheran)
+    pair = DuplicateCandidate.objects.get()
+    assert pair.evidence["stories"] == {"Tehran": 3, "Teheran": 2}
+    page = admin_client.get(QUEUE).content.decode()
+    assert "Tehran: 3+ stories" in page and "Teheran: 2 stories" in page
