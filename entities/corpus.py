@@ -222,7 +222,7 @@ def _by_context(
         if candidate.id not in profiles:
             recent = list(
                 Mention.objects.filter(entity_id=candidate.id)
-                .order_by("-article_id")
+                .newest_first()
                 .values_list("article_id", flat=True)[:CONTEXT_SAMPLE]
             )
             stories: dict[int, set[int]] = {}

@@ -33,7 +33,7 @@ def settle(*, limit: int = SETTLE_BATCH) -> int:
     for entity in entities:
         rows = list(
             Mention.objects.filter(entity_id=entity.id)
-            .order_by("-article_id")
+            .newest_first()
             .values_list("label", "surfaces")[:SETTLE_SAMPLE]
         )
         labels = Counter(label for label, _ in rows if label)
