@@ -271,7 +271,7 @@ def _existing(pending: list[StoryEntity]) -> dict[int, Entity]:
         return {}
     wanted = {k for e in pending for k in name_variants(e.key, e.label)}
     existing: dict[str, list[Entity]] = {}
-    for entity in Entity.objects.filter(key__in=wanted).order_by("-story_count", "id"):
+    for entity in Entity.objects.with_keys(wanted).order_by("-story_count", "id"):
         existing.setdefault(entity.key, []).append(entity)
     found = {}
     for e in pending:

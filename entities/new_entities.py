@@ -27,7 +27,7 @@ def create_entities(names: list[tuple[str, str]]) -> list[Entity]:
     Entity.objects.bulk_create(unique, ignore_conflicts=True)
     found = {
         (e.key, e.type): e
-        for e in Entity.objects.filter(key__in=[e.key for e in new]).order_by("-story_count", "id")
+        for e in Entity.objects.with_keys(e.key for e in new).order_by("-story_count", "id")
     }
     created = []
     for entity in new:

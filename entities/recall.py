@@ -79,9 +79,8 @@ def corpus_names(texts: Iterable[str]) -> dict[str, str]:
     known: dict[str, str] = {}
     if phrases:
         for key, type_ in (
-            Entity.objects.filter(
-                key__in=phrases, story_count__gte=CORPUS_MIN_STORIES, blocked=False
-            )
+            Entity.objects.with_keys(phrases)
+            .filter(story_count__gte=CORPUS_MIN_STORIES, blocked=False)
             .values_list("key", "type")
             .iterator()
         ):

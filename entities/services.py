@@ -241,7 +241,7 @@ def rules_remove_apply(
     had blocked; a deleted alias lets its name resolve on its own again."""
     _reextract_surfaces(alias_names)
     keys = {rule_key(name) for name in blocked_names}
-    blocked = list(Entity.objects.filter(key__in=keys, blocked=True).values_list("pk", flat=True))
+    blocked = list(Entity.objects.with_keys(keys).filter(blocked=True).values_list("pk", flat=True))
     if blocked:
         entities_unblock(entity_ids=blocked)
     ids: set[int] = set()
