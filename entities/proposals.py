@@ -13,8 +13,8 @@ from entities.resolution import ACRONYM, _initials
 LOOK_ALIKE_RATIO = 0.88
 SHORT_FORM_TYPES = frozenset({"ORG", "PERSON"})
 LOOK_ALIKE_POOL = 100
-# Story counts in a proposal's evidence stop here ("10,000+" for editors).
-EVIDENCE_CAP = 10_000
+# Story counts in a proposal's evidence stop here ("1,000+" for editors).
+EVIDENCE_CAP = 1_000
 
 
 def propose_look_alikes(entity: Entity) -> None:
