@@ -48,6 +48,11 @@ PLACE_LABELS = frozenset({"GPE", "LOC", "ORG"})
 CONTEXT_MARGIN = 2.0
 # Co-occurrence is counted over a candidate's most recent stories, at most.
 CONTEXT_SAMPLE = 200
+# A new full name is re-read into the newest stories that name the person by a
+# partial only: news about a newcomer is recent, and older stories were
+# resolved against the names the corpus knew then. Without a bound, one new
+# "… Kowalski" re-resolved every story of a bare "Kowalski", up to 50,000.
+NEW_NAME_STORIES = 1_000
 # Settling type and display name looks at an entity's latest mentions, at most.
 
 
@@ -313,17 +318,16 @@ def _stories_a_new_name_resolves(created: Iterable[Entity]) -> set[int]:
     stale = list(
         Alias.objects.filter(key__in=partial_keys, origin=Alias.Origin.PARTIAL, active=True)
     )
-    stories = set(
-        Mention.objects.filter(entity__key__in=partial_keys).values_list("article_id", flat=True)[
-            :50_000
-        ]
-    )
+    newest = Mention.objects.newest_first().values_list("article_id", flat=True)
+    stories = set()
+    for entity_id in Entity.objects.with_keys(partial_keys).values_list("id", flat=True):
+        stories.update(newest.filter(entity_id=entity_id)[:NEW_NAME_STORIES])
     for alias in stale:
         # Stories the rule resolved: the name is in their mention's surfaces.
         stories.update(
-            Mention.objects.filter(
-                entity_id=alias.entity_id, surfaces__icontains=alias.name
-            ).values_list("article_id", flat=True)[:50_000]
+            newest.filter(entity_id=alias.entity_id, surfaces__icontains=alias.name)[
+                :NEW_NAME_STORIES
+            ]
         )
         logger.info("corpus rule %s no longer the one full name: removed", alias)
     Alias.objects.filter(pk__in=[a.pk for a in stale]).delete()

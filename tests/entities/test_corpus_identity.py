@@ -67,6 +67,25 @@ def test_a_partial_name_joins_the_full_name_that_arrives_later(ingest_story):
     assert (rule.origin, rule.entity.name) == (Alias.Origin.PARTIAL, "Boris Yeltsin")
 
 
+def test_a_new_full_name_is_read_into_the_newest_partial_stories_only(ingest_story, monkeypatch):
+    from entities import corpus
+
+    monkeypatch.setattr(corpus, "NEW_NAME_STORIES", 1)
+    older = ingest_story(
+        "Kremlin", "President Yeltsin left hospital on Monday, his doctors said in Moscow."
+    )
+    newer = ingest_story("Duma", "Yeltsin spoke to the Duma on Tuesday, his office said.")
+    older.published_at = older.published_at.replace(year=older.published_at.year - 1)
+    older.save(update_fields=["published_at"])
+    Mention.objects.filter(article=older).update(published_at=older.published_at)
+    ingest_story("Russia", "Russian President Boris Yeltsin met his security chief in Moscow.")
+    # The newest story that named him by surname only is re-read; an older
+    # one keeps what it was resolved to (the bound keeps a new name's cost
+    # flat as the corpus grows).
+    assert "Boris Yeltsin" in about(newer)
+    assert "Yeltsin" in about(older) and "Boris Yeltsin" not in about(older)
+
+
 def test_context_decides_between_two_full_names(ingest_story):
     ingest_story(
         "Campaign",
