@@ -27,19 +27,25 @@ def propose_look_alikes(entity: Entity) -> None:
         Entity.objects.filter(key__startswith=entity.key[:3], type=entity.type, blocked=False)
         .exclude(pk=entity.pk)
         .order_by("-story_count", "id")
-        .only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
+        .values_list("id", "key")[:LOOK_ALIKE_POOL]
     )
-    # The quick upper bounds skip the full comparison for most of the pool.
-    matcher = difflib.SequenceMatcher(None, a=entity.key)
-    for other in pool:
-        matcher.set_seq2(other.key)
+    # difflib indexes its second sequence: this entity's key, once. The quick
+    # upper bounds skip the full comparison for most of the pool.
+    matcher = difflib.SequenceMatcher(None, b=entity.key)
+    similar = {}
+    for other_id, other_key in pool:
+        matcher.set_seq1(other_key)
         if matcher.real_quick_ratio() < LOOK_ALIKE_RATIO:
             continue
         if matcher.quick_ratio() < LOOK_ALIKE_RATIO:
             continue
         ratio = matcher.ratio()
         if ratio >= LOOK_ALIKE_RATIO:
-            _propose_pair(entity, other, "similar spelling", {"similarity": round(ratio, 2)})
+            similar[other_id] = ratio
+    look_alikes = Entity.objects.filter(pk__in=similar).order_by("-story_count", "id")
+    for other in look_alikes.only("id", "key", "name", "type"):
+        evidence = {"similarity": round(similar[other.pk], 2)}
+        _propose_pair(entity, other, "similar spelling", evidence)
     if len(entity.key.split()) <= 2 and entity.type in SHORT_FORM_TYPES:
         # A short form of a company's name ("Corvane" / "Corvane Systems"); a
         # place or a group is not one ("Mexico" / "Mexico City").

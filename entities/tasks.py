@@ -14,11 +14,17 @@ from articles.extraction import EXTRACT_TASK, RESCORE_ALL_TASK
 from articles.models import Article
 from entities import extraction, services, settle
 from entities.extraction import RERESOLVE_TASK
+from entities.models import Entity
 from entities.scoring import RESCORE_PENDING_KEY, rescore_due, schedule_rescore
 from entities.scoring import rescore_all as rescore_corpus
+from newsgraph.infra import pagecache
 from newsgraph.infra.queue import enqueue
 
 logger = logging.getLogger(__name__)
+
+SETTLE_PENDING_KEY = "newsgraph:settle-pending"
+# A pass that died leaves the flag: the next one may start after this long.
+SETTLE_PENDING_TIMEOUT = 600
 
 RETRY = {
     "autoretry_for": (OperationalError,),
@@ -68,9 +74,33 @@ def rescore_all() -> dict:
 def rescore() -> dict:
     # Cleared first: an extraction committing while we run schedules another pass.
     cache.delete(RESCORE_PENDING_KEY)
-    settle.settle()
     report = rescore_due()
+    # Stars do not depend on an entity's type or display name: they are
+    # settled after, in their own pass, so new stories' stars wait for no one.
+    schedule_settle()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
+
+
+def schedule_settle() -> None:
+    """One settling pass queued at a time, while entities wait for one."""
+    if Entity.objects.filter(unsettled=True).exists() and cache.add(
+        SETTLE_PENDING_KEY, 1, timeout=SETTLE_PENDING_TIMEOUT
+    ):
+        enqueue(settle_entities)
+
+
+@shared_task(acks_late=True, **RETRY)
+def settle_entities() -> int:
+    """Type and display name (and the review queue's look-alikes) of up to
+    SETTLE_BATCH entities that extraction touched; queues the next pass if
+    more are waiting."""
+    cache.delete(SETTLE_PENDING_KEY)
+    looked_at = settle.settle()
+    if looked_at:
+        # Names and types show on every page that lists the entity.
+        pagecache.bump(pagecache.CORPUS, pagecache.ENTITY_PROFILES)
+    schedule_settle()
+    return looked_at
 
 
 @shared_task(acks_late=True, **RETRY)
