@@ -15,7 +15,7 @@ from entities.normalize import name_key, surname_key
 from entities.proposals import propose_look_alikes
 from entities.resolution import ACRONYM
 
-SETTLE_SAMPLE = 300
+SETTLE_SAMPLE = 100
 SETTLE_BATCH = 2000
 
 
