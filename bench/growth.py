@@ -176,23 +176,34 @@ def set_priority(niceness: int) -> None:
 
 
 def measure_rescoring() -> dict:
+    from django.db import connection
+
     from bench import corpus
     from entities.scoring import rescore_all
     from entities.tasks import rescore
 
+    # CPU seconds of this process: on SQLite that is all the work (in
+    # process); on PostgreSQL only the client's share, so not recorded.
+    cpu: dict[str, float] = {}
+    cpu_started = time.process_time()
     unchanged = rescore_all()
+    cpu["full_unchanged_cpu_seconds"] = time.process_time() - cpu_started
     print(f"  full pass, nothing changed: {unchanged.seconds:.1f}s", flush=True)
     added = corpus.load(NEW_STORIES, rescore=False)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     background = rescore.apply().get()
     after_batch = time.perf_counter() - started
+    cpu["incremental_cpu_seconds"] = time.process_time() - cpu_started
     print(
         f"  background pass after {NEW_STORIES:,} new stories: {after_batch:.1f}s {background}",
         flush=True,
     )
+    cpu_started = time.process_time()
     full = rescore_all()
+    cpu["full_cpu_seconds"] = time.process_time() - cpu_started
     print(f"  full pass after them: {full.seconds:.1f}s ({full.stars_changed:,} stars)", flush=True)
     return {
+        **(cpu if connection.vendor == "sqlite" else {}),
         "full_unchanged_seconds": unchanged.seconds,
         "new_stories": added.stories,
         "new_stories_load_seconds": added.load_seconds,
@@ -276,6 +287,7 @@ def run(args) -> int:
             print("pages:", flush=True)
             before = os.getloadavg()[0]
             found["pages"] = measure_pages(args.requests)
+            found["pages_priority"] = args.priority
             # Two cores shared with other work: how busy the machine was.
             found["pages_load_average"] = [before, os.getloadavg()[0]]
         if "rescoring" in steps:
