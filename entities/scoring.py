@@ -464,8 +464,10 @@ def rescore_recent(
                 f" {Article._meta.db_table} WHERE extracted_at >= %s",
                 [extracted_since],
             )
-            if connection.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {_RECENT}")
+            # Both planners need the new stories' count: without it SQLite
+            # walked all the mentions (an index in entity order, for the
+            # GROUP BY) probing each in the new stories (1M stories: 2.6 s).
+            cursor.execute(f"ANALYZE {_RECENT}")
             _add_recent_to_entity_stats(cursor)
             touched = Entity.objects.filter(id__in=RawSQL(f"SELECT entity_id FROM {_STATS}", []))
             _update_specificity(stories, entities=touched)

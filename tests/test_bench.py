@@ -76,7 +76,10 @@ def test_a_bulk_load_on_sqlite_leaves_the_schema_as_the_migrations_made_it(monke
         Article.objects.filter(text__contains=corpus.COMMON_NAME).values_list("id", flat=True)
     )
     assert common and set(article_ids_containing(corpus.COMMON_NAME)) == common
-    story = ArticleFactory(
-        title="Kettles tested", text="Researchers tested kettles.", content_hash="k" * 64
+    story = ArticleFactory(  # url and hash apart from the synthetic stories'
+        url="https://kettles.example.org/tested/",
+        title="Kettles tested",
+        text="Researchers tested kettles.",
+        content_hash="k" * 64,
     )
     assert article_ids_containing("kettles") == [story.id]  # the triggers are back
