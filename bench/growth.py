@@ -180,6 +180,7 @@ def measure_rescoring(new_stories: int = NEW_STORIES) -> dict:
     the background pass (stars of the new pairs) and, as its own task after
     it, the settling of the entities they touched (type, display name,
     look-alikes); then the full pass."""
+    from django.db import connection
     from django.db.models import Max
 
     from articles.models import Article
@@ -189,13 +190,19 @@ def measure_rescoring(new_stories: int = NEW_STORIES) -> dict:
     from entities.scoring import rescore_all, rescore_due
     from entities.settle import corpus_settle
 
+    # CPU seconds of this process: on SQLite that is all the work (in
+    # process); on PostgreSQL only the client's share, so not recorded.
+    cpu: dict[str, float] = {}
+    cpu_started = time.process_time()
     unchanged = rescore_all()
+    cpu["full_unchanged_cpu_seconds"] = time.process_time() - cpu_started
     print(f"  full pass, nothing changed: {unchanged.seconds:.1f}s", flush=True)
     last_old = Article.objects.aggregate(top=Max("id"))["top"] or 0
     added = corpus.load(new_stories, rescore=False)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     background = rescore_due()
     after_batch = time.perf_counter() - started
+    cpu["incremental_cpu_seconds"] = time.process_time() - cpu_started
     print(
         f"  background pass after {new_stories:,} new stories: {after_batch:.1f}s"
         f" ({background.pairs:,} pairs, full: {background.full})",
@@ -210,9 +217,12 @@ def measure_rescoring(new_stories: int = NEW_STORIES) -> dict:
     settled = corpus_settle()
     settle_seconds = time.perf_counter() - started
     print(f"  settling the {settled:,} entities they touched: {settle_seconds:.1f}s", flush=True)
+    cpu_started = time.process_time()
     full = rescore_all()
+    cpu["full_cpu_seconds"] = time.process_time() - cpu_started
     print(f"  full pass after them: {full.seconds:.1f}s ({full.stars_changed:,} stars)", flush=True)
     return {
+        **(cpu if connection.vendor == "sqlite" else {}),
         "full_unchanged_seconds": unchanged.seconds,
         "new_stories": added.stories,
         "new_stories_load_seconds": added.load_seconds,
@@ -309,6 +319,7 @@ def run(args) -> int:
             print("pages:", flush=True)
             before = os.getloadavg()[0]
             found["pages"] = measure_pages(args.requests)
+            found["pages_priority"] = args.priority
             # Two cores shared with other work: how busy the machine was.
             found["pages_load_average"] = [before, os.getloadavg()[0]]
         if "rescoring" in steps:

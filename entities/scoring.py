@@ -424,10 +424,17 @@ def _update_stars(thresholds: list[float], *, recent_only: bool = False) -> int:
             # SQLite: walk the mentions in table order and look each entity
             # up by primary key (its UPDATE … FROM walks them entity by
             # entity, hopping around a table larger than the page cache).
-            spec = f"(SELECT specificity FROM {entity} e WHERE e.id = {mention}.entity_id)"
+            # One lookup a mention, the stars computed inside it: the CASE
+            # over a scalar subquery looked the entity up once per WHEN
+            # (34 → 20 s for 30 million unchanged mentions). A mention
+            # without its entity gets 1 star, as the CASE over NULL gave.
+            looked_up = (
+                f"COALESCE((SELECT {stars.replace('(salience', f'({mention}.salience')}"
+                f" FROM {entity} e WHERE e.id = {mention}.entity_id), 1)"
+            )
             cursor.execute(
-                f"UPDATE {mention} SET stars = {stars} WHERE {changed}".replace(
-                    "e.specificity", spec
+                f"UPDATE {mention} SET stars = {looked_up} WHERE {changed}".replace(
+                    f"stars <> {stars}", f"stars <> {looked_up}"
                 ),
                 params,
             )
@@ -457,8 +464,10 @@ def rescore_recent(
                 f" {Article._meta.db_table} WHERE extracted_at >= %s",
                 [extracted_since],
             )
-            if connection.vendor == "postgresql":
-                cursor.execute(f"ANALYZE {_RECENT}")
+            # Both planners need the new stories' count: without it SQLite
+            # walked all the mentions (an index in entity order, for the
+            # GROUP BY) probing each in the new stories (1M stories: 2.6 s).
+            cursor.execute(f"ANALYZE {_RECENT}")
             _add_recent_to_entity_stats(cursor)
             touched = Entity.objects.filter(id__in=RawSQL(f"SELECT entity_id FROM {_STATS}", []))
             _update_specificity(stories, entities=touched)
