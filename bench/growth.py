@@ -330,6 +330,10 @@ def run(args) -> int:
             found["curation"] = measure_curation()
         if "reresolution" in steps:
             found["reresolution"] = measure_reresolution(args.new_stories)
+        for step in steps:
+            found.setdefault("step_measured_at", {})[step] = time.strftime(
+                "%Y-%m-%d %H:%M UTC", time.gmtime()
+            )
         found["stories"] = found.get("disk", {}).get("stories", args.stories)
         found["measured_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         results.mkdir(parents=True, exist_ok=True)
@@ -385,7 +389,11 @@ def figures(result: dict) -> dict[str, float | None]:
     rows[f"background rescoring after {NEW_STORIES:,} new stories, s"] = rescoring.get(
         "incremental_seconds"
     )
-    rows["settling the entities they touched, s"] = rescoring.get("settle_seconds")
+    rows["settling an entity the new stories touched, ms"] = (
+        1000 * rescoring["settle_seconds"] / rescoring["settle_entities"]
+        if rescoring.get("settle_entities")
+        else None
+    )
     reresolution = result.get("reresolution", {})
     rows[f"re-resolution of {NEW_STORIES:,} new stories from stored spans, s"] = reresolution.get(
         "reresolution_seconds"
