@@ -666,3 +666,11 @@ def test_suggestions_never_fail(client, q):
     response = client.get("/suggest/", {"q": q})
     assert response.status_code == 200
     assert isinstance(response.json()["results"], list)
+
+
+def test_the_language_filter_offers_the_languages_stories_are_in(client):
+    for language in ("en", "ru", "en", "de", ""):
+        ArticleFactory(language=language)
+    page = parse(client.get("/", {"q": "story"}))
+    offered = [o.get("value") for o in select(page, "select[name=language] option")]
+    assert offered == ["", "en", "de", "ru"]  # "Any language", English, German, Russian
