@@ -44,13 +44,15 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Case, F, FloatField, Sum, Value, When
+from django.db.models import Case, F, FloatField, Max, Min, Sum, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Least, Ln
 from django.utils import timezone
@@ -126,20 +128,25 @@ def rescore_all() -> RescoreReport:
     statements: one GROUP BY over the mentions for the entities' counts and
     dates, one update of the entities, one pass sorting the scores for the
     quantile cut-offs and the ties at them (plus one scan on PostgreSQL), and
-    one update writing the stars that change."""
+    one update writing the stars that change (on SQLite, one per range of
+    mention ids: _rescore_all_sqlite)."""
     from articles.models import Article
     from entities.models import Entity
 
     started, started_at = time.perf_counter(), timezone.now()
-    with transaction.atomic():
-        stories = Article.objects.extracted().count()
-        _update_entity_stats()
-        _update_specificity(stories)
-        # = Mention.objects.visible().count(), from the counts just written.
-        pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
-        thresholds = _thresholds(pairs)
-        stars_changed = _update_stars(thresholds)
-        entities = Entity.objects.filter(story_count__gt=0).count()
+    if connection.vendor == "sqlite":
+        stories, entities, pairs, thresholds, stars_changed = _rescore_all_sqlite()
+    else:
+        # PostgreSQL locks only the rows it rewrites: one transaction.
+        with transaction.atomic():
+            stories = Article.objects.extracted().count()
+            _update_entity_stats()
+            _update_specificity(stories)
+            # = Mention.objects.visible().count(), from the counts just written.
+            pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
+            thresholds = _thresholds(pairs)
+            stars_changed = _update_stars(thresholds)
+            entities = Entity.objects.filter(story_count__gt=0).count()
     seconds = time.perf_counter() - started
     report = RescoreReport(
         stories, entities, pairs, thresholds, seconds, stars_changed=stars_changed
@@ -166,6 +173,109 @@ def rescore_all() -> RescoreReport:
     return report
 
 
+# SQLite has one writer at a time: a full pass in one write transaction kept
+# every other write (an extraction batch, an editor's save) waiting for the
+# whole pass, 55 s at 1,000,000 stories, and they gave up after the 20 s
+# busy timeout. So there the pass reads (the counts, the cut-offs' sort) in
+# deferred transactions, which take no write lock and which WAL lets run
+# beside writers, and writes in short transactions: the entities' counts and
+# specificity in one, the stars in ranges of mention ids sized to take about
+# STARS_CHUNK_SECONDS each, so that a waiting writer gets in between two.
+STARS_CHUNK_SECONDS = 0.5
+STARS_CHUNK_MENTIONS = 500_000  # the first range; then halved or doubled
+STARS_CHUNK_BOUNDS = (10_000, 4_000_000)
+# SQLite queues no one: a writer waiting on the lock retries at most 100 ms
+# apart (its busy handler), so a pass beginning the next range right after a
+# commit would take the lock back every time. This pause between two ranges
+# is long enough for a waiting writer to wake up and get in.
+STARS_CHUNK_PAUSE = 0.1
+
+
+def _rescore_all_sqlite() -> tuple[int, int, int, list[float], int]:
+    """rescore_all on SQLite, with the same statements and results, but no
+    write transaction longer than one star range (BENCHMARKS, "SQLite at
+    1,000,000 stories").
+
+    Between its transactions other writes come in. Stories extracted from
+    the pass's start on are left to the next background pass, as on
+    PostgreSQL (it counts and stars the stories extracted since the start;
+    one extracted before the counts' GROUP BY is counted twice until the
+    next full pass, the same < 1 % as a batch added to a count). Mentions
+    written after the cut-offs' snapshot have ids above the last range, so
+    the next background pass stars them; the cut-offs, from one snapshot,
+    do not move half-way through the stars.
+
+    The pass stays idempotent. If it stops half-way (an error, a killed
+    worker), every committed range has the new stars and the rest keeps the
+    stars of the last full pass: each pair still has 1–4 stars from one set
+    of cut-offs or the other, which the next full pass puts right; an error
+    asks for that pass at once."""
+    from articles.models import Article
+    from entities.models import Entity, Mention
+
+    try:
+        with _read_snapshot(), connection.cursor() as cursor:
+            stories = Article.objects.extracted().count()
+            _count_entity_stats(cursor)  # into a temporary table: no write lock
+        with transaction.atomic(), connection.cursor() as cursor:
+            _write_entity_stats(cursor)
+            _update_specificity(stories)
+        with _read_snapshot():
+            # = Mention.objects.visible().count(), from the counts just written.
+            pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
+            thresholds = _thresholds(pairs)
+            ids = Mention.objects.aggregate(first=Min("id"), last=Max("id"))
+        stars_changed = 0
+        for low, high in _star_chunks(ids["first"], ids["last"]):
+            with transaction.atomic():
+                stars_changed += _update_stars(thresholds, ids=(low, high))
+        entities = Entity.objects.filter(story_count__gt=0).count()
+    except BaseException:
+        cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None)
+        raise
+    return stories, entities, pairs, thresholds, stars_changed
+
+
+@contextmanager
+def _read_snapshot() -> Iterator[None]:
+    """SQLite: a deferred transaction, one snapshot of the database for the
+    statements in it (a count and the sort that uses it agree) that takes
+    no write lock (the settings begin transactions IMMEDIATE). Inside a
+    caller's transaction, a savepoint of it."""
+    connection.ensure_connection()
+    mode = connection.transaction_mode
+    connection.transaction_mode = "DEFERRED"
+    try:
+        with transaction.atomic():
+            connection.transaction_mode = mode
+            yield
+    finally:
+        connection.transaction_mode = mode
+
+
+def _star_chunks(first: int | None, last: int | None) -> Iterator[tuple[int, int]]:
+    """Ranges (low, high] of mention ids covering first..last, a pause
+    between two, each sized from how long the one before took to write (first-pass stars after a
+    bulk load rewrite nearly every mention, ~10 µs each at 1M; an ordinary
+    pass checks them at ~0.7 µs and writes a few per cent)."""
+    if first is None:
+        return
+    size, low = STARS_CHUNK_MENTIONS, first - 1
+    smallest, largest = STARS_CHUNK_BOUNDS
+    while low < last:
+        high = min(low + size, last)
+        started = time.perf_counter()
+        yield low, high
+        took = time.perf_counter() - started
+        if took > 2 * STARS_CHUNK_SECONDS:
+            size = max(smallest, size // 2)
+        elif took < STARS_CHUNK_SECONDS / 2:
+            size = min(largest, size * 2)
+        low = high
+        if low < last:
+            time.sleep(STARS_CHUNK_PAUSE)  # a waiting writer's turn
+
+
 _STATS = "entities_rescore_stats"
 _RECENT = "entities_rescore_recent"
 # Below this many stories an entity's count is recounted exactly after a batch
@@ -180,34 +290,45 @@ def _update_entity_stats() -> None:
     of the mentions (an entity left with no mention — blocked, merged away —
     counts 0). Mention.published_at is the story's date: no join to the
     stories, so the (entity, date) index alone answers it."""
-    from entities.models import Entity, Mention
-
-    mention, entity = Mention._meta.db_table, Entity._meta.db_table
-    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        _create_stats_table(cursor)
+        _count_entity_stats(cursor)
+        _write_entity_stats(cursor)
+
+
+def _count_entity_stats(cursor) -> None:
+    """The GROUP BY of _update_entity_stats, into the _STATS table."""
+    from entities.models import Mention
+
+    _create_stats_table(cursor)
+    cursor.execute(
+        f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
+        f" SELECT entity_id, COUNT(*), MIN(published_at), MAX(published_at)"
+        f" FROM {Mention._meta.db_table} GROUP BY entity_id"
+    )
+
+
+def _write_entity_stats(cursor) -> None:
+    """The entities' counts and dates from the _STATS table, then dropped."""
+    from entities.models import Entity
+
+    entity = Entity._meta.db_table
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {_STATS}")
         cursor.execute(
-            f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
-            f" SELECT entity_id, COUNT(*), MIN(published_at), MAX(published_at)"
-            f" FROM {mention} GROUP BY entity_id"
+            f"UPDATE {entity} e SET story_count = COALESCE(s.n, 0),"
+            f" first_seen = s.first_seen, last_seen = s.last_seen"
+            f" FROM {entity} e2 LEFT JOIN {_STATS} s ON s.entity_id = e2.id"
+            f" WHERE e2.id = e.id AND (e.story_count <> COALESCE(s.n, 0)"
+            f" OR e.first_seen IS DISTINCT FROM s.first_seen"
+            f" OR e.last_seen IS DISTINCT FROM s.last_seen)"
         )
-        if postgres:
-            cursor.execute(f"ANALYZE {_STATS}")
-            cursor.execute(
-                f"UPDATE {entity} e SET story_count = COALESCE(s.n, 0),"
-                f" first_seen = s.first_seen, last_seen = s.last_seen"
-                f" FROM {entity} e2 LEFT JOIN {_STATS} s ON s.entity_id = e2.id"
-                f" WHERE e2.id = e.id AND (e.story_count <> COALESCE(s.n, 0)"
-                f" OR e.first_seen IS DISTINCT FROM s.first_seen"
-                f" OR e.last_seen IS DISTINCT FROM s.last_seen)"
-            )
-        else:
-            row = f"(SELECT {{}} FROM {_STATS} s WHERE s.entity_id = {entity}.id)"
-            cursor.execute(
-                f"UPDATE {entity} SET story_count = COALESCE({row.format('n')}, 0),"
-                f" first_seen = {row.format('first_seen')}, last_seen = {row.format('last_seen')}"
-            )
-        cursor.execute(f"DROP TABLE {_STATS}")
+    else:
+        row = f"(SELECT {{}} FROM {_STATS} s WHERE s.entity_id = {entity}.id)"
+        cursor.execute(
+            f"UPDATE {entity} SET story_count = COALESCE({row.format('n')}, 0),"
+            f" first_seen = {row.format('first_seen')}, last_seen = {row.format('last_seen')}"
+        )
+    cursor.execute(f"DROP TABLE {_STATS}")
 
 
 def _create_stats_table(cursor) -> None:
@@ -395,11 +516,14 @@ def _cutoff(value: float, *, wanted: int, below: int, at_most: int) -> float:
     return value
 
 
-def _update_stars(thresholds: list[float], *, recent_only: bool = False) -> int:
+def _update_stars(
+    thresholds: list[float], *, recent_only: bool = False, ids: tuple[int, int] | None = None
+) -> int:
     """The stars of score = salience × specificity, in one pass that only
     writes the mentions whose stars change (with `recent_only`, only the
-    mentions of the stories in the _RECENT table). Scores are not stored: with N
-    in every one of them, storing them rewrote all 3 million mentions on
+    mentions of the stories in the _RECENT table; with `ids`, the SQLite
+    pass's ranges, those with low < id <= high). Scores are not stored: with
+    N in every one of them, storing them rewrote all 3 million mentions on
     each pass (46 s at 100,000 stories, docs/BENCHMARKS.md)."""
     from entities.models import Entity, Mention
 
@@ -412,6 +536,9 @@ def _update_stars(thresholds: list[float], *, recent_only: bool = False) -> int:
     params = cutoffs * 2
     if recent_only:
         changed += f" AND {mention}.article_id IN (SELECT id FROM {_RECENT})"
+    if ids is not None:  # a range of the rowid: SQLite reads just that range
+        changed += f" AND {mention}.id > %s AND {mention}.id <= %s"
+        params += list(ids)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
             "Identity across stories at 300 stories",
         ),
         ("bench.pages_real", ["tests/data/pages"], "Saved pages: 16 in tests/data/pages"),
+        ("bench.rescore_lock", ["--stories", "300", "--save-at", "0"], "failed 0"),
     ],
 )
 def test_benchmark_runs_on_a_small_corpus(module, args, title, tmp_path):
