@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from articles import textsearch
 from articles.models import Article
 from articles.textsearch import MARK_CLOSE, MARK_OPEN, Condition
-from articles.textsearch.candidates import candidate_counts
+from articles.textsearch.candidates import cached_ranking, candidate_counts
 from newsgraph.infra.ranked_ids import RankedIds
 
 
@@ -53,9 +53,13 @@ def ranked_story_ids(
             RawSQL(f"NOT EXISTS ({excluded})", exclude.params, output_field=BooleanField())
         )
 
+    key = ("postgresql", q, where and (where.sql, where.params))
+    key += (exclude and (exclude.sql, exclude.params),)
+    ranked = cached_ranking(key, lambda: list(qs.values_list("id", flat=True)))
+
     def window(offset: int, limit: int):
         # Headlines are costly: only for the rows of the page shown.
-        ids = list(qs.values_list("id", flat=True)[offset : offset + limit])
+        ids = ranked()[offset : offset + limit]
         headlines = dict(
             Article.objects.filter(id__in=ids)
             .annotate(

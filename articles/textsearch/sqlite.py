@@ -16,7 +16,7 @@ from articles.textsearch import (
     TOKEN,
     Condition,
 )
-from articles.textsearch.candidates import candidate_counts
+from articles.textsearch.candidates import cached_ranking, candidate_counts
 from newsgraph.infra.ranked_ids import RankedIds
 
 
@@ -49,16 +49,32 @@ def ranked_story_ids(
 
     count, more = candidate_counts("f.rowid", matches, [match, *params], exclude)
 
-    def window(offset: int, limit: int):
+    def rank() -> list[int]:
         sql = (
-            "SELECT a.id, snippet(articles_article_fts, 1, %s, %s, '…', 32)"
+            "SELECT a.id"
             + base
             + " ORDER BY bm25(articles_article_fts, 10.0, 1.0), a.published_at DESC, a.id DESC"
-            " LIMIT %s OFFSET %s"
         )
         with connection.cursor() as cursor:
-            cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, *base_params, limit, offset])
-            return cursor.fetchall()
+            cursor.execute(sql, base_params)
+            return [story_id for (story_id,) in cursor.fetchall()]
+
+    ranked = cached_ranking(("sqlite", base, base_params), rank)
+
+    def window(offset: int, limit: int):
+        ids = ranked()[offset : offset + limit]
+        if not ids:
+            return []
+        # Snippets only for the rows of the page shown.
+        sql = (
+            "SELECT f.rowid, snippet(articles_article_fts, 1, %s, %s, '…', 32)"
+            " FROM articles_article_fts f WHERE articles_article_fts MATCH %s"
+            f" AND f.rowid IN ({', '.join(['%s'] * len(ids))})"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, match, *ids])
+            snippets = dict(cursor.fetchall())
+        return [(story_id, snippets.get(story_id, "")) for story_id in ids]
 
     return RankedIds(count, window, more)
 

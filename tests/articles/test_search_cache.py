@@ -5,9 +5,11 @@ the next search's count."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article
-from tests.articles.pages import one, parse, text
+from tests.articles.pages import one, parse, text, titles
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +36,18 @@ def test_a_deleted_story_stops_counting(client, ingest_story, run_on_commit):
     with run_on_commit():
         Article.objects.get(pk=first.pk).delete()
     assert heading(client, "crude").startswith("1 story matching")
+
+
+def test_a_repeated_text_search_reuses_its_ranking_and_follows_the_corpus(client, ingest_story):
+    ingest_story("Pipeline inspected", STORY.format(day="Monday"))
+    ingest_story("Pipeline inspected again", STORY.format(day="Tuesday"))
+    first = titles(parse(client.get("/", {"q": "crude"})))
+    with CaptureQueriesContext(connection) as fresh:
+        client.get("/", {"q": "crude"})
+    assert not any("bm25" in q["sql"] or "ts_rank" in q["sql"] for q in fresh.captured_queries)
+    assert titles(parse(client.get("/", {"q": "crude"}))) == first
+    ingest_story("Pipeline reopened", STORY.format(day="Friday"))
+    assert "Pipeline reopened" in titles(parse(client.get("/", {"q": "crude"})))
 
 
 NO_PAGE_CACHE = {
