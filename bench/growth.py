@@ -467,7 +467,7 @@ def plot(vendor: str, sizes: list[int], table: list[dict], names: list[str]) -> 
             if not points:
                 continue
             k = slope(points)
-            label = name.removeprefix("page ").split(",")[0]
+            label = name.removeprefix("page ").rsplit(", ", 1)[0]
             label += "" if k is None else f" (slope {k:.2f})"
             ax.plot(*zip(*points, strict=True), marker="o", label=label)
         if target:
