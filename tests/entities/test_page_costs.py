@@ -187,3 +187,26 @@ def test_a_rule_finds_the_stories_with_a_hyphenated_name():
     title = ArticleFactory(title="Quispe-Iqbal resigns", text="No comment.")
     assert sorted(article_ids_containing("Quispe-Iqbal")) == sorted([hyphen.id, title.id])
     assert article_ids_containing("Tomas Quispe-Iqbal") == [hyphen.id]
+
+
+def test_a_process_without_rescoring_state_counts_the_stories_once_per_corpus_version():
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from entities import scoring
+    from newsgraph.infra import pagecache
+
+    add_stories(EntityFactory(name="Iran", type="GPE", story_count=3), 3)
+    cache.delete(scoring.RESCORE_STATE_KEY)  # a web process that never saw a pass
+
+    def scored() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as ran:
+            n = scoring.scored_stories()
+        return n, len(ran.captured_queries)
+
+    assert scored() == (3, 1)
+    assert scored() == (3, 0)  # the pages of that version do not count again
+    ArticleFactory(title="One more")
+    pagecache.bump(pagecache.CORPUS)  # as ingestion does
+    assert scored() == (4, 1)
