@@ -372,6 +372,11 @@ def slope(points: list[tuple[float, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / var
 
 
+def _ms_each(figures: dict, seconds: str, count: str) -> float | None:
+    """Milliseconds a unit: figures[seconds] over figures[count], if counted."""
+    return 1000 * figures[seconds] / figures[count] if figures.get(count) else None
+
+
 def figures(result: dict) -> dict[str, float | None]:
     """The figures of one size, by row name."""
     rows: dict[str, float | None] = {}
@@ -389,19 +394,15 @@ def figures(result: dict) -> dict[str, float | None]:
     rows[f"background rescoring after {NEW_STORIES:,} new stories, s"] = rescoring.get(
         "incremental_seconds"
     )
-    rows["settling an entity the new stories touched, ms"] = (
-        1000 * rescoring["settle_seconds"] / rescoring["settle_entities"]
-        if rescoring.get("settle_entities")
-        else None
+    rows["settling an entity the new stories touched, ms"] = _ms_each(
+        rescoring, "settle_seconds", "settle_entities"
     )
     reresolution = result.get("reresolution", {})
     rows[f"re-resolution of {NEW_STORIES:,} new stories from stored spans, s"] = reresolution.get(
         "reresolution_seconds"
     )
-    rows["their extraction: corpus-level steps, ms a story"] = (
-        1000 * reresolution["corpus_steps_seconds"] / reresolution["new_stories"]
-        if reresolution.get("new_stories")
-        else None
+    rows["their extraction: corpus-level steps, ms a story"] = _ms_each(
+        reresolution, "corpus_steps_seconds", "new_stories"
     )
     load = result.get("load", {})
     rows["bulk load, s"] = load.get("load_seconds")
