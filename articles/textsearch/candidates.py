@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.db import connections, router
 
@@ -12,6 +13,8 @@ from articles import textsearch
 from articles.models import Article
 from articles.textsearch import SEARCH_COUNTS_CACHE_SECONDS, Condition
 from newsgraph.infra import pagecache
+
+T = TypeVar("T")
 
 
 def candidate_counts(
@@ -35,7 +38,6 @@ def candidate_counts(
         + f" ORDER BY {id_column} DESC LIMIT %s) c"
     )
     sql_params = [*keep_params, *params, textsearch.TEXT_CANDIDATES + 1]
-    cached: list[tuple[int, bool]] = []
 
     def query() -> tuple[int, bool]:
         # Raw SQL is not routed: ask the router, as a queryset would (the
@@ -48,22 +50,10 @@ def candidate_counts(
             kept -= 1  # the extra row read to see whether there are more
         return kept, more
 
-    def counts() -> tuple[int, bool]:
-        if not cached:
-            # Shared between requests (a popular query costs 10–15 ms on
-            # PostgreSQL at 100,000 stories) until a story is added, edited,
-            # extracted or curated (pagecache.CORPUS).
-            digest = hashlib.sha256(repr((sql, sql_params)).encode()).hexdigest()
-            cached.append(
-                pagecache.cached(
-                    pagecache.CORPUS,
-                    f"search-counts:{digest}",
-                    query,
-                    timeout=SEARCH_COUNTS_CACHE_SECONDS,
-                )
-            )
-        return cached[0]
-
+    # Shared between requests (a popular query costs 10–15 ms on PostgreSQL
+    # at 100,000 stories) until a story is added, edited, extracted or
+    # curated (pagecache.CORPUS).
+    counts = _kept("search-counts", (sql, sql_params), query)
     return (lambda: counts()[0]), (lambda: counts()[1])
 
 
@@ -72,19 +62,25 @@ def cached_ranking(key: tuple, rank: Callable[[], list[int]]) -> Callable[[], li
     shared between requests under the corpus version like the counts: the
     ranking reads every candidate (finding the newest 1,000 matches of a word
     in 6 % of 1M stories is ~75 ms on PostgreSQL), a page of it only 20 rows."""
-    memo: list[list[int]] = []
+    return _kept("search-ranking", key, rank)
 
-    def ranked() -> list[int]:
+
+def _kept(kind: str, key: tuple, compute: Callable[[], T]) -> Callable[[], T]:
+    """compute(), once per request and kept between requests under the
+    corpus version, filed under a digest of `key`."""
+    memo: list[T] = []
+
+    def kept() -> T:
         if not memo:
             digest = hashlib.sha256(repr(key).encode()).hexdigest()
             memo.append(
                 pagecache.cached(
                     pagecache.CORPUS,
-                    f"search-ranking:{digest}",
-                    rank,
+                    f"{kind}:{digest}",
+                    compute,
                     timeout=SEARCH_COUNTS_CACHE_SECONDS,
                 )
             )
         return memo[0]
 
-    return ranked
+    return kept
