@@ -17,18 +17,29 @@ LOOK_ALIKE_POOL = 100
 EVIDENCE_CAP = 1_000
 
 
-def propose_look_alikes(entity: Entity) -> None:
+Pools = dict[tuple[str, str], list[tuple[int, str]]]
+
+
+def propose_look_alikes(entity: Entity, *, pools: Pools | None = None) -> None:
     """Spellings close enough to be one name ("Teheran" / "Tehran",
     "Mohammad" / "Mohammed al-Sudani"), and an acronym whose initials a name
-    in its own stories spells without a definition: for editors to decide."""
+    in its own stories spells without a definition: for editors to decide.
+    `pools` keeps the look-alike pools read so far in a settling pass: its
+    entities share first letters ("Mar…" people), and each pool is read once."""
     if len(entity.key) < 4:
         return
-    pool = (
-        Entity.objects.filter(key__startswith=entity.key[:3], type=entity.type, blocked=False)
-        .exclude(pk=entity.pk)
-        .order_by("-story_count", "id")
-        .values_list("id", "key")[:LOOK_ALIKE_POOL]
-    )
+    pools = {} if pools is None else pools
+    prefix = (entity.key[:3], entity.type)
+    if prefix not in pools:
+        # The most-mentioned entities of that type starting so; one more than
+        # the pool, which holds every entity but the one looking.
+        pools[prefix] = list(
+            Entity.objects.keys_starting(prefix[0])
+            .filter(type=prefix[1], blocked=False)
+            .order_by("-story_count", "id")
+            .values_list("id", "key")[: LOOK_ALIKE_POOL + 1]
+        )
+    pool = [(pk, key) for pk, key in pools[prefix] if pk != entity.pk][:LOOK_ALIKE_POOL]
     # difflib indexes its second sequence: this entity's key, once. The quick
     # upper bounds skip the full comparison for most of the pool.
     matcher = difflib.SequenceMatcher(None, b=entity.key)
@@ -49,9 +60,11 @@ def propose_look_alikes(entity: Entity) -> None:
     if len(entity.key.split()) <= 2 and entity.type in SHORT_FORM_TYPES:
         # A short form of a company's name ("Corvane" / "Corvane Systems"); a
         # place or a group is not one ("Mexico" / "Mexico City").
-        longer = Entity.objects.filter(
-            key__startswith=f"{entity.key} ", type="ORG", blocked=False
-        ).only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
+        longer = (
+            Entity.objects.keys_starting(f"{entity.key} ")
+            .filter(type="ORG", blocked=False)
+            .only("id", "key", "name", "story_count")[:LOOK_ALIKE_POOL]
+        )
         for other in longer:
             _propose_pair(entity, other, "short form", {"short": entity.name})
     if ACRONYM.match(entity.name) and " " not in entity.key:

@@ -12,7 +12,7 @@ from django.db import transaction
 
 from entities.models import Alias, Entity, Mention
 from entities.normalize import name_key, surname_key
-from entities.proposals import propose_look_alikes
+from entities.proposals import Pools, propose_look_alikes
 from entities.resolution import ACRONYM
 
 SETTLE_SAMPLE = 100
@@ -29,13 +29,12 @@ def settle(*, limit: int = SETTLE_BATCH) -> int:
         entity_id__in=[e.id for e in entities], origin=Alias.Origin.DATA, active=True
     ).values_list("entity_id", "key"):
         data_keys.setdefault(entity_id, set()).add(key)
+    samples = Mention.objects.newest_of_each(
+        [e.id for e in entities], "label", "surfaces", limit=SETTLE_SAMPLE
+    )
     changed, renamed = [], []
     for entity in entities:
-        rows = list(
-            Mention.objects.filter(entity_id=entity.id)
-            .newest_first()
-            .values_list("label", "surfaces")[:SETTLE_SAMPLE]
-        )
+        rows = samples[entity.id]
         labels = Counter(label for label, _ in rows if label)
         # Its own spellings ("LONDON", "London"), and for a country the
         # names data says are its own ("Britain" for the United Kingdom).
@@ -67,9 +66,10 @@ def settle(*, limit: int = SETTLE_BATCH) -> int:
         Entity.objects.bulk_update(changed, ["type", "name", "surname_key"], batch_size=500)
     for entity, name in renamed:
         _rename_to_data_spelling(entity, name)
+    pools: Pools = {}
     for entity in entities:
         if not entity.blocked:
-            propose_look_alikes(entity)
+            propose_look_alikes(entity, pools=pools)
     Entity.objects.filter(pk__in=[e.pk for e in entities]).update(unsettled=False)
     return len(entities)
 

@@ -181,3 +181,35 @@ def test_a_partial_name_joins_a_full_name_from_the_same_batch(db):
     ).article
     articles_extract(article_ids=[full.id, bare.id], rescore=False)
     assert about(bare)["Donald Trump"].surfaces == "Trump"
+
+
+def test_each_entity_is_settled_on_its_own_newest_mentions(db, monkeypatch):
+    # Settling reads a sample of each entity's newest mentions: a batch of
+    # entities must not share or mix their samples.
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from entities import settle
+    from tests.factories import ArticleFactory, EntityFactory, MentionFactory
+
+    monkeypatch.setattr(settle, "SETTLE_SAMPLE", 2)
+    now = timezone.now()
+    acme = EntityFactory(name="ACME Works", type="ORG")
+    nile = EntityFactory(name="Nile", type="ORG")
+    # Acme's two newest stories call it a company, its older ones a place.
+    for days, label in [(9, "GPE"), (8, "GPE"), (7, "GPE"), (2, "ORG"), (1, "ORG")]:
+        story = ArticleFactory(published_at=now - timedelta(days=days))
+        MentionFactory(article=story, entity=acme, label=label, surfaces="Acme Works")
+    # The Nile's newest stories (older than Acme's) call it a place.
+    for days, label in [(30, "ORG"), (20, "LOC"), (10, "LOC")]:
+        story = ArticleFactory(published_at=now - timedelta(days=days))
+        MentionFactory(article=story, entity=nile, label=label, surfaces="Nile")
+    Entity.objects.update(unsettled=True)
+
+    settle.settle()
+
+    acme.refresh_from_db()
+    nile.refresh_from_db()
+    assert (acme.name, acme.type) == ("Acme Works", "ORG")
+    assert (nile.name, nile.type) == ("Nile", "LOC")

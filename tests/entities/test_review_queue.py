@@ -3,7 +3,7 @@ audit log of automatic rules, in the admin."""
 
 import pytest
 
-from entities import proposals
+from entities import proposals, settle
 from entities.models import Alias, DuplicateCandidate, Entity
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
@@ -95,3 +95,38 @@ def test_a_look_alike_pair_shows_its_story_counts_capped_for_editors(admin_clien
     assert pair.evidence["stories"] == {"Tehran": 3, "Teheran": 2}
     page = admin_client.get(QUEUE).content.decode()
     assert "Tehran: 3+ stories" in page and "Teheran: 2 stories" in page
+
+
+def test_one_settling_pass_proposes_each_look_alike_pair_once_and_never_a_name_with_itself(db):
+    # Three spellings of one city, all touched by the same batch: they share
+    # their first letters, so the pass reads one pool for them.
+    names = ["Tehran", "Teheran", "Tehrann"]
+    cities = [
+        EntityFactory(name=name, type="GPE", story_count=3 - n) for n, name in enumerate(names)
+    ]
+    for city in cities:
+        MentionFactory(entity=city, label="GPE")
+    Entity.objects.update(unsettled=True)
+
+    settle.settle()
+
+    pairs = {
+        frozenset(Entity.objects.get(pk=pk).name for pk in pair)
+        for pair in DuplicateCandidate.objects.values_list("entity_id", "other_id")
+    }
+    # "Teheran" / "Tehrann" are less alike (0.86) than a pair must be.
+    assert pairs == {frozenset({"Tehran", "Teheran"}), frozenset({"Tehran", "Tehrann"})}
+    assert not Entity.objects.filter(unsettled=True).exists()
+
+
+def test_a_short_form_is_proposed_with_the_longer_names_it_starts(db):
+    short = EntityFactory(name="Corvane", type="ORG")
+    systems = EntityFactory(name="Corvane Systems", type="ORG")
+    EntityFactory(name="Corvanes Holdings", type="ORG")  # another word, not a longer form
+    EntityFactory(name="Corvane Valley", type="GPE")  # a place is not a company's full name
+    EntityFactory(name="Corvane", type="PERSON")
+
+    proposals.propose_look_alikes(short)
+
+    pair = DuplicateCandidate.objects.get(reason="short form")
+    assert {pair.entity_id, pair.other_id} == {short.pk, systems.pk}
