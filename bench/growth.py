@@ -266,7 +266,9 @@ def measure_reresolution(new_stories: int = NEW_STORIES) -> dict:
     print(
         f"  extraction of {figures['new_stories']:,} new stories:"
         f" {figures['extraction_seconds']:.1f}s, corpus-level steps"
-        f" {figures['corpus_steps_share']:.1%}; re-resolution"
+        f" {figures['corpus_steps_share']:.1%}, {figures['kept_of_spacy']:.0%} of raw"
+        f" spaCy's speed kept ({figures['kept_of_spacy_without_follow_ups']:.0%} without"
+        f" {figures['follow_up_seconds']:.1f}s of follow-ups); re-resolution"
         f" {figures['reresolution_seconds']:.1f}s",
         flush=True,
     )
@@ -404,6 +406,12 @@ def figures(result: dict) -> dict[str, float | None]:
     rows["their extraction: corpus-level steps, ms a story"] = _ms_each(
         reresolution, "corpus_steps_seconds", "new_stories"
     )
+    for key, name in [
+        ("kept_of_spacy", "their ingest and extraction, % of raw spaCy's speed kept"),
+        ("kept_of_spacy_without_follow_ups", "the same without in-process follow-ups, %"),
+    ]:
+        kept = reresolution.get(key)
+        rows[name] = kept and 100 * kept
     load = result.get("load", {})
     rows["bulk load, s"] = load.get("load_seconds")
     rows["first rescoring after the load, s"] = load.get("first_rescore_seconds")
