@@ -52,14 +52,13 @@ def measure(new_stories: int) -> dict:
     from bench.ingest import _records, run_raw, warm_up
     from entities import extraction
 
-    assign = Timed(extraction.assign_entities)
-    recall = Timed(extraction.corpus_names)
-    # Follow-ups the batch queues (re-resolution of stories it taught
-    # something) run in this process in the embedded mode: counted apart.
-    follow_ups = Timed(extraction.articles_reresolve)
-    originals = extraction.assign_entities, extraction.corpus_names, extraction.articles_reresolve
-    extraction.assign_entities, extraction.corpus_names = assign, recall
-    extraction.articles_reresolve = follow_ups
+    # The follow-ups the batch queues (re-resolution of stories it taught
+    # something) run in this process in the embedded mode: timed apart.
+    timed = ("assign_entities", "corpus_names", "articles_reresolve")
+    originals = {name: getattr(extraction, name) for name in timed}
+    assign, recall, follow_ups = (Timed(originals[name]) for name in timed)
+    for name, wrapper in zip(timed, (assign, recall, follow_ups), strict=True):
+        setattr(extraction, name, wrapper)
     try:
         warm_up()
         # Synthetic indices far above the bulk-loaded ones, new on every run.
@@ -74,8 +73,8 @@ def measure(new_stories: int) -> dict:
             extraction.articles_extract(article_ids=ids[i : i + size], rescore=False)
         total = time.perf_counter() - started
     finally:
-        extraction.assign_entities, extraction.corpus_names = originals[:2]
-        extraction.articles_reresolve = originals[2]
+        for name, original in originals.items():
+            setattr(extraction, name, original)
     # The limit: spaCy alone on the same texts, same model and batch size.
     raw = run_raw(records)
     started = time.perf_counter()

@@ -61,13 +61,7 @@ def warm_up() -> None:
     """The model's first batches in a process run ~10 % slower (allocations,
     caches): read some other stories first, so that neither spaCy alone nor
     the pipeline, whichever runs first, pays for it."""
-    from django.conf import settings
-
-    from entities import nlp
-
-    texts = [f"{r['title']}\n\n{r['text']}" for r in _records(64, start=90_000_000)]
-    for _ in nlp.get_nlp().pipe(texts, batch_size=settings.EXTRACTION_BATCH_SIZE):
-        pass
+    run_raw(_records(64, start=90_000_000))
 
 
 def run_raw(records: list[dict]) -> float:
