@@ -46,7 +46,7 @@ test: lint
 	@echo "== pytest on SQLite =="
 	$(VENV)/bin/pytest -m "not postgres_only" $(PYTEST_ARGS)
 	@echo "== pytest on PostgreSQL =="
-	$(PY) -m tests.servers postgres -- $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(PY) -m testkit.servers postgres -- $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) data staticfiles

@@ -23,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from articles.extraction import request_extraction
+from articles.handover import request_extraction
 from articles.languages import detect_language
 from articles.models import Article, Source
 from articles.signals import story_redated

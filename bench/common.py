@@ -53,7 +53,7 @@ def database(db: str, *, url: str = "") -> Iterator[str]:
             _setup()
             yield url
         elif db == "postgres":
-            from tests.servers import postgres_server
+            from testkit.servers import postgres_server
 
             with postgres_server() as url:
                 os.environ["DATABASE_URL"] = url

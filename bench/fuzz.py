@@ -65,7 +65,7 @@ def run_entry_point(name: str, examples: int, seed: int, env) -> Tally:
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hypothesis_seed
 
-    from tests import fuzzing
+    from testkit import fuzzing
 
     entry = fuzzing.ENTRY_POINTS[name]
     tally = Tally()
@@ -100,7 +100,7 @@ def _environment(workdir: Path) -> tuple[object, Callable[[], None]]:
     from django.test import Client
     from pytest_httpserver import HTTPServer
 
-    from tests import fuzzing
+    from testkit import fuzzing
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the local server's request log
     server = HTTPServer(host="127.0.0.1", port=0)
@@ -141,7 +141,7 @@ def main() -> None:
     os.environ["FETCH_ALLOW_LOOPBACK"] = "1"  # the local server; nothing else is reachable
 
     with database(args.db, url=args.database_url):
-        from tests import fuzzing
+        from testkit import fuzzing
 
         workdir = Path(tempfile.mkdtemp(prefix="newsgraph-fuzz-"))
         with fuzzing.NetworkGuard().installed():

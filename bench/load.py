@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     with database(args.db, url=args.database_url):
         from articles.models import Article
         from bench import corpus
-        from tests.servers import free_port, wait_for_port
+        from testkit.servers import free_port, wait_for_port
 
         if not Article.objects.exists():
             corpus.load(args.stories)

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.extraction import request_extraction
+from articles.handover import request_extraction
 from articles.models import Article
 from articles.textsearch import article_ids_containing
 from entities.extraction import mention_stats, request_reresolution

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
-from articles.extraction import EXTRACT_TASK, RESCORE_ALL_TASK
+from articles.handover import EXTRACT_TASK, RESCORE_ALL_TASK
 from articles.models import Article
 from entities import extraction, services, settle
 from entities.extraction import RERESOLVE_TASK

@@ -3,7 +3,7 @@ from django.urls import include, path
 
 from newsgraph.browse.api import api
 from newsgraph.browse.urls import entity_urls, story_urls
-from newsgraph.views import health
+from newsgraph.health import health
 
 admin.site.site_header = "newsgraph editors"
 admin.site.site_title = "newsgraph"

@@ -13,7 +13,7 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from tests import fuzzing
+from testkit import fuzzing
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@
 from django.urls import path
 
 from newsgraph.browse import views
-from newsgraph.browse.feeds import EntityStoriesFeed
+from newsgraph.browse.atom import EntityStoriesFeed
 
 story_urls = (
     [

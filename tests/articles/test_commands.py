@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from articles.models import Article
 from entities.models import Entity, Mention
-from tests.articles.pages import story_about
+from tests.browse.pages import story_about
 from tests.factories import AliasFactory, ArticleFactory, EntityFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db(transaction=False)

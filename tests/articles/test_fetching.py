@@ -262,7 +262,7 @@ def test_http_errors(httpserver, status):
 
 
 def test_connection_refused_is_a_fetch_error():
-    from tests.servers import free_port
+    from testkit.servers import free_port
 
     with pytest.raises(FetchError, match="could not connect"):
         fetch_url(f"http://127.0.0.1:{free_port()}/")

@@ -740,7 +740,7 @@ def test_failures_are_printed_escaped_on_one_line_each(tmp_path):
 def test_the_hostile_file_in_the_repository(settings):
     """tests/data/hostile/stories.jsonl: what a new user's scraped data can
     hold, one kind per line (`manage.py ingest` it to see the summary)."""
-    from tests.fuzzing import assert_clean
+    from testkit.fuzzing import assert_clean
 
     path = ROOT / "tests" / "data" / "hostile" / "stories.jsonl"
     out, err = run(str(path))

@@ -24,8 +24,8 @@ from articles.services import article_ingest, article_ingest_url
 from articles.webpages import choose_url, is_story_url, parse_html, read_page
 from entities.extraction import articles_extract
 from entities.models import Mention
-from tests.articles import pages as page_reader
 from tests.articles.feed_docs import HTML, RSS, rss
+from tests.browse import pages as page_reader
 
 pytestmark = pytest.mark.django_db
 

@@ -25,6 +25,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from testkit.servers import RedisServer, ServerUnavailable
 from tests.integration.processes import (
     Broker,
     Worker,
@@ -33,7 +34,6 @@ from tests.integration.processes import (
     reset_producer_pools,
     unavailable,
 )
-from tests.servers import RedisServer, ServerUnavailable
 
 
 @pytest.fixture(scope="session")

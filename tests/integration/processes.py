@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.servers import RedisServer
+from testkit.servers import RedisServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DEADLINE = 60.0

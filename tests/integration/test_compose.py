@@ -24,9 +24,9 @@ import yaml
 
 from articles.models import Article
 from articles.services import article_ingest
+from testkit.servers import free_port, wait_for_port
 from tests.integration.helpers import about_lists, wait_extracted
 from tests.integration.processes import ROOT, Worker, celery_binary, wait_for
-from tests.servers import free_port, wait_for_port
 
 pytestmark = [
     pytest.mark.postgres_only,

@@ -26,10 +26,10 @@ from django.test import Client
 
 from entities.models import Alias, Entity
 from newsgraph.infra import replicas
-from tests.articles.pages import one, parse, select, titles
+from testkit.servers import PostgresCluster, ServerUnavailable, postgres_replica
+from tests.browse.pages import one, parse, select, titles
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 from tests.integration.processes import unavailable, wait_for
-from tests.servers import PostgresCluster, ServerUnavailable, postgres_replica
 
 pytestmark = pytest.mark.postgres_only
 

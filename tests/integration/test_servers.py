@@ -23,7 +23,7 @@ def test_sigterm_stops_the_cluster_and_the_command(tmp_path):
         [
             sys.executable,
             "-m",
-            "tests.servers",
+            "testkit.servers",
             "postgres",
             "--",
             "bash",

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 from tqdm import tqdm
 
-from articles import extraction, feeds, services
+from articles import feeds, handover, services
 from articles.models import Article
 from newsgraph.infra.failures import (
     StoreFailure,
@@ -212,7 +212,7 @@ class Command(BaseCommand):
         ) as bar:
             for start in range(0, len(ids), size):
                 batch = ids[start : start + size]
-                result = extraction.extract_here(article_ids=batch)
+                result = handover.extract_here(article_ids=batch)
                 extracted += result["extracted"]
                 mentions += result.get("mentions", 0)
                 failed = Article.objects.filter(id__in=batch, status=Article.Status.FAILED)
@@ -222,7 +222,7 @@ class Command(BaseCommand):
                     )
                 bar.update(len(batch))
         try:
-            extraction.rescore_here()
+            handover.rescore_here()
         except Exception as exc:  # the stars wait for the next rescoring
             if is_store_failure(exc):
                 raise

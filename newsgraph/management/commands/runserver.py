@@ -18,7 +18,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connections
 
-from articles.extraction import extract_left_pending
+from articles.handover import extract_left_pending
 
 logger = logging.getLogger("newsgraph.runserver")
 

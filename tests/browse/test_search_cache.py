@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from articles.models import Article
-from tests.articles.pages import one, parse, text, titles
+from tests.browse.pages import one, parse, text, titles
 
 pytestmark = pytest.mark.django_db
 

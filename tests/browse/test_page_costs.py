@@ -11,7 +11,7 @@ from django.core.cache import caches
 from articles import textsearch
 from entities.models import Mention
 from newsgraph.browse import pages as article_selectors
-from tests.articles.pages import parse, stories, text
+from tests.browse.pages import parse, stories, text
 from tests.entities.conftest import SUDANI
 from tests.factories import AliasFactory, ArticleFactory, EntityFactory, MentionFactory
 

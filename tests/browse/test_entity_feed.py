@@ -10,7 +10,7 @@ import feedparser
 import pytest
 from defusedxml import ElementTree
 
-from newsgraph.browse.feeds import FEED_ITEMS
+from newsgraph.browse.atom import FEED_ITEMS
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory, SourceFactory
 
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.articles.pages import one, parse, select, story_about, text, texts
+from tests.browse.pages import one, parse, select, story_about, text, texts
 from tests.factories import ArticleFactory, EntityFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import caches
 
 from newsgraph.browse import search as article_selectors
-from tests.articles.pages import one, parse, stories
+from tests.browse.pages import one, parse, stories
 from tests.factories import AliasFactory, ArticleFactory, EntityFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db

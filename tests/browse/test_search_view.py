@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.utils import timezone
 
-from tests.articles.pages import one, parse, select, stories, story_about, text, texts, titles
+from tests.browse.pages import one, parse, select, stories, story_about, text, texts, titles
 from tests.factories import AliasFactory, ArticleFactory, EntityFactory, SourceFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,1 @@
+"""Test servers (PostgreSQL, Redis) and fuzz strategies, shared by tests/ and bench/."""
