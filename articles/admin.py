@@ -13,11 +13,12 @@ from django.utils.html import format_html
 from articles import services
 from articles.models import Article, Feed, Source
 from articles.signals import story_redated
-from articles.tasks import poll_feed
 from newsgraph.infra.failures import failure_reason, is_store_failure
 from newsgraph.infra.queue import enqueue
 
 logger = logging.getLogger(__name__)
+
+POLL_FEED_TASK = "articles.tasks.poll_feed"  # queued by name: no module imports a tasks module
 
 
 class IngestForm(forms.Form):
@@ -204,7 +205,7 @@ class FeedAdmin(admin.ModelAdmin):
     def poll_now(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         for feed_id in ids:
-            enqueue(poll_feed, feed_id)
+            enqueue(POLL_FEED_TASK, feed_id)
         self.message_user(
             request,
             f"Polling {len(ids)} feed{pluralize(len(ids))}; the result shows here when done.",

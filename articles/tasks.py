@@ -1,6 +1,7 @@
 """Stories' background jobs: the sweep of pending stories and feed polling.
 
-Extraction itself is an `entities` task, asked for by name (articles/extraction.py).
+Extraction itself is an `entities` task, asked for by name (articles/handover.py).
+Work is queued only through `newsgraph.infra.queue.enqueue`.
 """
 
 import logging
@@ -12,6 +13,7 @@ from django.utils import timezone
 from articles.feeds import feed_poll, feeds_claim_due
 from articles.models import Article
 from articles.services import articles_enqueue_extraction
+from newsgraph.infra.queue import enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -42,5 +44,5 @@ def poll_due_feeds() -> int:
     """Beat: queue a poll for every feed whose interval has elapsed."""
     ids = feeds_claim_due()
     for feed_id in ids:
-        poll_feed.delay(feed_id)
+        enqueue(poll_feed, feed_id)
     return len(ids)

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -8,10 +9,31 @@ from django.template.defaultfilters import pluralize
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
-from entities import services, tasks
+from entities import services
 from entities.models import Alias, BlockedName, DuplicateCandidate, Entity, EntityType
 from entities.proposals import EVIDENCE_CAP
+from entities.scoring import schedule_rescore
 from entities.services import CurationError, entity_change_type, entity_rename_check
+from newsgraph.infra.queue import enqueue
+
+QUEUE_DOWN = (
+    "The task queue is unreachable: your change is saved and will be applied as soon as it is back."
+)
+
+
+def _queue(request: HttpRequest, task: str, *args) -> None:
+    """An editor's decision: stored with the change (the outbox of
+    newsgraph/infra/queue.py), applied by a worker (entities/tasks.py, by
+    name); with Redis down the editor is told it is saved, and beat's sweep
+    or the next worker to start applies it."""
+    queued = enqueue(f"entities.tasks.{task}", *args, durable=True)
+
+    def tell() -> None:
+        if queued.kept and not getattr(request, "_queue_down_told", False):
+            request._queue_down_told = True
+            messages.warning(request, QUEUE_DOWN)
+
+    transaction.on_commit(tell)
 
 
 def _check_rename(entity: Entity, name: str) -> None:
@@ -100,7 +122,7 @@ class EntityAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "name" in form.changed_data:
-            tasks.rename_entity.delay_on_commit(obj.pk, obj.name)
+            _queue(request, "rename_entity", obj.pk, obj.name)
             obj.name = form.initial["name"]  # renamed by the task, keeping the old name as alias
         new_type = obj.type
         if change and "type" in form.changed_data:
@@ -110,12 +132,12 @@ class EntityAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and "type" in form.changed_data:
             entity_change_type(entity_id=obj.pk, type_=new_type)
-            tasks.rescore.delay_on_commit()
+            schedule_rescore()  # through the seam; bumps the page cache
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save()
         for alias in instances:
-            tasks.apply_alias.delay_on_commit(alias.pk)
+            _queue(request, "apply_alias", alias.pk)
 
     def _intermediate(self, request, queryset, *, title, form, action, template):
         return render(
@@ -141,7 +163,7 @@ class EntityAdmin(admin.ModelAdmin):
         if form.is_valid():
             target = form.cleaned_data["target"]
             sources = [e.pk for e in queryset if e.pk != target.pk]
-            tasks.merge_entities.delay_on_commit(target.pk, sources)
+            _queue(request, "merge_entities", target.pk, sources)
             self.message_user(
                 request,
                 ngettext(
@@ -165,13 +187,17 @@ class EntityAdmin(admin.ModelAdmin):
     @admin.action(description="Block selected entities (junk)", permissions=["change"])
     def block(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = list(queryset.values_list("pk", flat=True))
-        tasks.block_entities.delay_on_commit(ids)
+        with transaction.atomic():
+            # The cheap part now (hidden from pages at once), the mentions and
+            # blocked names by the worker.
+            Entity.objects.filter(pk__in=ids).update(blocked=True)
+            _queue(request, "block_entities", ids)
         self.message_user(request, f"Blocking {len(ids)} entities.", messages.SUCCESS)
 
     @admin.action(description="Unblock selected entities", permissions=["change"])
     def unblock(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = list(queryset.filter(blocked=True).values_list("pk", flat=True))
-        tasks.unblock_entities.delay_on_commit(ids)
+        _queue(request, "unblock_entities", ids)
         self.message_user(request, f"Unblocking {len(ids)} entities.", messages.SUCCESS)
 
     @admin.action(description="Rename the selected entity", permissions=["change"])
@@ -186,7 +212,7 @@ class EntityAdmin(admin.ModelAdmin):
             entity=entity,
         )
         if form.is_valid():
-            tasks.rename_entity.delay_on_commit(entity.pk, form.cleaned_data["name"])
+            _queue(request, "rename_entity", entity.pk, form.cleaned_data["name"])
             self.message_user(request, f"Renaming “{entity.name}”.", messages.SUCCESS)
             return None
         return self._intermediate(
@@ -204,7 +230,7 @@ class EntityAdmin(admin.ModelAdmin):
         if form.is_valid():
             for entity in queryset:
                 entity_change_type(entity_id=entity.pk, type_=form.cleaned_data["type"])
-            tasks.rescore.delay_on_commit()
+            schedule_rescore()  # through the seam; bumps the page cache
             self.message_user(request, "Types changed.", messages.SUCCESS)
             return None
         return self._intermediate(
@@ -251,7 +277,7 @@ class AliasAdmin(admin.ModelAdmin):
     def _set_active(self, request, queryset, *, active: bool) -> None:
         ids = list(queryset.exclude(active=active).values_list("pk", flat=True))
         for alias_id in ids:
-            tasks.set_alias_active.delay_on_commit(alias_id, active)
+            _queue(request, "set_alias_active", alias_id, active)
         state = "on" if active else "off"
         self.message_user(
             request,
@@ -264,21 +290,21 @@ class AliasAdmin(admin.ModelAdmin):
             active = obj.active
             obj.active = not active  # the service flips it and re-resolves
             super().save_model(request, obj, form, change)
-            tasks.set_alias_active.delay_on_commit(obj.pk, active)
+            _queue(request, "set_alias_active", obj.pk, active)
             return
         obj.origin = Alias.Origin.EDITOR  # an editor's edit makes it theirs
         super().save_model(request, obj, form, change)
-        tasks.apply_alias.delay_on_commit(obj.pk)
+        _queue(request, "apply_alias", obj.pk)
 
     # A deleted rule stops applying to stored stories too.
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        tasks.apply_removed_rules.delay_on_commit([obj.name], [])
+        _queue(request, "apply_removed_rules", [obj.name], [])
 
     def delete_queryset(self, request, queryset):
         names = list(queryset.values_list("name", flat=True))
         super().delete_queryset(request, queryset)
-        tasks.apply_removed_rules.delay_on_commit(names, [])
+        _queue(request, "apply_removed_rules", names, [])
 
 
 @admin.register(BlockedName)
@@ -288,16 +314,16 @@ class BlockedNameAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        tasks.apply_blocked_name.delay_on_commit(obj.pk)
+        _queue(request, "apply_blocked_name", obj.pk)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        tasks.apply_removed_rules.delay_on_commit([], [obj.name])
+        _queue(request, "apply_removed_rules", [], [obj.name])
 
     def delete_queryset(self, request, queryset):
         names = list(queryset.values_list("name", flat=True))
         super().delete_queryset(request, queryset)
-        tasks.apply_removed_rules.delay_on_commit([], names)
+        _queue(request, "apply_removed_rules", [], names)
 
 
 @admin.register(DuplicateCandidate)
@@ -378,7 +404,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
             queryset.filter(status=DuplicateCandidate.Status.OPEN).values_list("pk", flat=True)
         )
         for candidate_id in ids:
-            tasks.accept_duplicate.delay_on_commit(candidate_id)
+            _queue(request, "accept_duplicate", candidate_id)
         self.message_user(request, f"Merging {len(ids)} pair{pluralize(len(ids))}.")
 
     @admin.action(description="Reject: keep each pair apart", permissions=["change"])

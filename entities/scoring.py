@@ -58,6 +58,12 @@ from django.db.models.functions import Least, Ln
 from django.utils import timezone
 
 from newsgraph.infra import pagecache
+from newsgraph.infra.queue import enqueue
+
+# The debounced rescoring task (entities/tasks.py), queued by name.
+RESCORE_TASK = "entities.tasks.rescore"
+# Cache backends raise their own errors (redis.exceptions.ConnectionError, …).
+CACHE_UNREACHABLE = Exception
 
 logger = logging.getLogger(__name__)
 
@@ -669,26 +675,40 @@ def rescore_due() -> RescoreReport:
 def schedule_rescore(*, full: bool = True) -> None:
     """Debounced: a burst of extractions leads to one rescoring per window.
     `full=False` (new stories) lets the pass score just the new pairs;
-    curation asks for a full pass."""
-    from entities.tasks import rescore
-    from newsgraph.infra.queue import enqueue
-
+    curation asks for a full pass. Queued by name through the one seam
+    (newsgraph/infra/queue.py): nothing outside the Celery entry points
+    imports a tasks module."""
     # New stories or curation: which stories are about which entity changed;
     # after curation, cached entity pages may list a merged or blocked entity.
     stale = [pagecache.CORPUS] + ([pagecache.ENTITY_PROFILES] if full else [])
     transaction.on_commit(lambda: pagecache.bump(*stale))
     if full:
-        transaction.on_commit(lambda: cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None))
+        transaction.on_commit(_ask_for_a_full_pass)
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        enqueue(rescore)
+        enqueue(RESCORE_TASK)
         return
 
     def debounced() -> None:
-        if cache.add(RESCORE_PENDING_KEY, 1, timeout=settings.RESCORE_DEBOUNCE_SECONDS + 60):
-            enqueue(rescore, countdown=settings.RESCORE_DEBOUNCE_SECONDS)
+        try:
+            take = cache.add(RESCORE_PENDING_KEY, 1, timeout=settings.RESCORE_DEBOUNCE_SECONDS + 60)
+        except CACHE_UNREACHABLE:
+            # Redis (the cache and the broker) is down: no flag to debounce
+            # with; the seam keeps the task until the broker is back.
+            logger.warning("cache unreachable: rescoring queued without debouncing")
+            take = True
+        if take:
+            enqueue(RESCORE_TASK, countdown=settings.RESCORE_DEBOUNCE_SECONDS)
 
     # The flag is taken only once the changes are committed: taken inside a
     # transaction that rolls back, it would hold back every rescoring for the
     # window while queueing none.
     transaction.on_commit(debounced)
+
+
+def _ask_for_a_full_pass() -> None:
+    try:
+        cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None)
+    except CACHE_UNREACHABLE:
+        # The pass still runs; it is a full one if the cut-offs are due anyway.
+        logger.warning("cache unreachable: the next rescoring may not be a full pass")

@@ -16,6 +16,7 @@ app.autodiscover_tasks()
 logger = logging.getLogger("newsgraph.celery")
 
 SWEEP_TASK = "articles.tasks.sweep_pending_articles"
+REPUBLISH_TASK = "newsgraph.republish_queued"  # newsgraph/infra/queue.py
 # Stories stored this recently are most likely still in the queue; older ones
 # still pending when a worker starts were lost with a crash (the enqueue
 # after commit never ran, or the broker lost its queue). Beat's periodic
@@ -35,10 +36,12 @@ def load_spacy_model(**kwargs) -> None:
 
 @worker_ready.connect
 def requeue_left_pending(sender, **kwargs) -> None:
-    """Re-queue the stories a crash left pending when a worker starts. Sent
-    as a task, so the database is reached from a pool process: never from
-    this parent, whose connection forked children would share."""
+    """Re-queue the stories a crash left pending, and publish the tasks the
+    outbox kept during an outage, when a worker starts. Sent as tasks, so the
+    database is reached from a pool process: never from this parent, whose
+    connection forked children would share."""
     try:
         sender.app.send_task(SWEEP_TASK, kwargs={"older_than_seconds": LEFT_PENDING_AFTER_SECONDS})
+        sender.app.send_task(REPUBLISH_TASK)
     except Exception as exc:  # the broker went away again: beat's sweep will do it
         logger.warning("could not queue the sweep of pending stories: %s", exc)

@@ -194,6 +194,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "articles.tasks.sweep_pending_articles",
         "schedule": env.int("PENDING_SWEEP_SECONDS", default=300),
     },
+    # Tasks the broker could not take (an outage) and editors' decisions
+    # stored with them (newsgraph/infra/queue.py).
+    "republish-queued-tasks": {
+        "task": "newsgraph.republish_queued",
+        "schedule": env.int("OUTBOX_SWEEP_SECONDS", default=60),
+    },
 }
 
 # --- newsgraph --------------------------------------------------------------
