@@ -4,7 +4,7 @@ from django.db.models.signals import post_delete, post_save
 
 
 def _corpus_changed(**kwargs) -> None:
-    from newsgraph.infra import pagecache
+    from newsgraph.infra import pagecache  # apps.py is imported before the caches are set up
 
     transaction.on_commit(lambda: pagecache.bump(pagecache.CORPUS))
 

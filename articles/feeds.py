@@ -7,12 +7,13 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-from articles.models import Article
+from articles import fetching
+from articles.models import Article, Feed
 from articles.services import (
     IngestError,
     IngestReport,
@@ -157,8 +158,6 @@ def _entry_ingest(entry, *, feed_title: str, enqueue: bool):
     language read from the page, the entry's title and date first); fall
     back to the entry's own content when the page cannot be fetched or says
     less than the entry."""
-    from articles.fetching import FetchError, fetch_url
-
     link = entry.get("link") or ""
     title = " ".join((entry.get("title") or "").split())
     content = entry.get("content") or []
@@ -167,8 +166,8 @@ def _entry_ingest(entry, *, feed_title: str, enqueue: bool):
     )
     published = _entry_published(entry)
     try:
-        page = fetch_url(link)
-    except FetchError as exc:
+        page = fetching.fetch_url(link)
+    except fetching.FetchError as exc:
         logger.info("feed entry %s: page not fetched (%s); using the entry's content", link, exc)
     else:
         return page_ingest(
@@ -201,14 +200,12 @@ def feed_ingest(
     enqueue: bool = True,
 ) -> FeedReport:
     """Read one feed (conditional GET) and ingest its new entries."""
-    from articles.fetching import FetchError, fetch_url
-
     report = FeedReport()
     try:
-        page = fetch_url(
+        page = fetching.fetch_url(
             url, accept=FEED_TYPES, etag=etag or None, last_modified=last_modified or None
         )
-    except FetchError as exc:
+    except fetching.FetchError as exc:
         raise IngestError(f"could not fetch the feed: {exc}") from None
     report.etag, report.last_modified = page.etag or "", page.last_modified or ""
     if page.status == 304:
@@ -253,10 +250,6 @@ def feeds_claim_due(*, now: datetime | None = None) -> list[int]:
     """The due feeds, each moved to its next poll time as it is claimed, so a
     backed-up worker does not collect a poll per beat tick for the same feed,
     and two beats (or a beat and "poll now") do not both queue it."""
-    from datetime import timedelta
-
-    from articles.models import Feed
-
     now = now or timezone.now()
     claimed = []
     for feed_id, interval, next_poll_at in Feed.objects.due(now).values_list(
@@ -273,10 +266,6 @@ def feeds_claim_due(*, now: datetime | None = None) -> list[int]:
 def feed_poll(*, feed_id: int) -> FeedReport | None:
     """Poll a subscribed feed and record the outcome on it; None if the poll
     failed (the reason is on the feed) or the feed is gone."""
-    from datetime import timedelta
-
-    from articles.models import Feed
-
     feed = Feed.objects.filter(pk=feed_id).first()
     if feed is None:  # deleted after being queued
         return None

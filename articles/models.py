@@ -120,7 +120,7 @@ class Article(models.Model):
 
     @property
     def language_name(self) -> str:
-        from articles.languages import language_name
+        from articles.languages import language_name  # loads babel: only pages that show it
 
         return language_name(self.language)
 

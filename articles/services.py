@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from articles import fetching, webpages
 from articles.handover import request_extraction
 from articles.languages import detect_language
 from articles.models import Article, Source
@@ -101,16 +102,6 @@ _LONG_ATTRIBUTE = re.compile(r"""=\s*("[^"]{10000,}"|'[^']{10000,}')""")
 
 def strip_long_attributes(html: str) -> str:
     return _LONG_ATTRIBUTE.sub('=""', html)
-
-
-def html_to_text(html: str) -> tuple[str, str]:
-    """Main text and headline of an HTML page (articles/webpages.py)."""
-    from articles.webpages import choose_title, main_text, parse_html, trafilatura_title
-
-    html = strip_long_attributes(html)
-    tree = parse_html(html)
-    title = choose_title(tree, fallback=trafilatura_title(tree))
-    return page_text(main_text(html)), title
 
 
 def page_text(extracted: str) -> str:
@@ -200,9 +191,7 @@ def article_ingest(
         raise IngestError("url is required")
     canonical = _canonical(url) if url.strip() else ""
     if html and not text:
-        from articles.webpages import read_page
-
-        reading = read_page(html, fetched_url=url.strip() if canonical else "")
+        reading = webpages.read_page(html, fetched_url=url.strip() if canonical else "")
         text, title = page_text(reading.text), title or reading.title
         page_metadata = page_metadata or reading.metadata_html
         if published_at in (None, "") and reading.published_at:
@@ -389,15 +378,13 @@ def article_ingest_url(
     *, url: str, source: str | None = None, enqueue: bool = True
 ) -> IngestResult:
     """Fetch a page (refusing non-public addresses) and ingest its main text."""
-    from articles.fetching import FetchError, fetch_url
-
     canonical = _canonical(url)
     existing = Article.objects.filter(canonical_url=canonical).first()
     if existing:
         return IngestResult(existing, created=False)
     try:
-        page = fetch_url(url)
-    except FetchError as exc:
+        page = fetching.fetch_url(url)
+    except fetching.FetchError as exc:
         raise IngestError(f"could not fetch {url[:200]}: {exc}") from None
     try:
         return page_ingest(
@@ -432,9 +419,9 @@ def page_ingest(
     `title` (a feed entry's) wins over the page's headline; `fallback_text`
     (a feed entry's content) replaces a page text shorter than it — a
     paywall, a consent wall or an extraction miss."""
-    from articles.webpages import read_page
-
-    reading = read_page(html, fetched_url=fetched_url, feed_url=feed_url, base_url=base_url)
+    reading = webpages.read_page(
+        html, fetched_url=fetched_url, feed_url=feed_url, base_url=base_url
+    )
     text = page_text(reading.text)
     if len(text) < len(fallback_text):
         text = fallback_text
@@ -480,20 +467,16 @@ def article_redate(*, article: Article, refetch: bool = False) -> Redated:
     A date found replaces the stored one (date_source "page"); none found
     leaves the story as it was. Dates given with a story, by an editor or by
     a feed entry are the caller's to leave alone."""
-    from articles.webpages import kept_metadata, page_date, parse_html
-
     metadata = article.page_metadata
     how = "saved page"
     if refetch:
-        from articles.fetching import FetchError, fetch_url
-
         if not article.has_web_url:
             raise RedateSkipped("a saved page with no web address cannot be refetched")
         try:
-            page = fetch_url(article.url)
-        except FetchError as exc:
+            page = fetching.fetch_url(article.url)
+        except fetching.FetchError as exc:
             raise RedateSkipped(f"could not fetch {article.url[:200]}: {exc}") from None
-        metadata, how = kept_metadata(parse_html(page.text)), "refetched page"
+        metadata, how = webpages.kept_metadata(webpages.parse_html(page.text)), "refetched page"
     if not metadata:
         raise RedateSkipped("no saved page metadata (ingested from text); use --refetch")
     # The kept metadata, with the story's text as the body: htmldate reads a
@@ -502,7 +485,7 @@ def article_redate(*, article: Article, refetch: bool = False) -> Redated:
 
     paragraphs = "".join(f"<p>{escape(p)}</p>" for p in article.text.split("\n\n"))
     document = metadata.replace("</body>", paragraphs + "</body>", 1)
-    found = page_date(document, url=article.url if article.has_web_url else "")
+    found = webpages.page_date(document, url=article.url if article.has_web_url else "")
     old = article.published_at
     if found is not None:
         fields = ["published_at", "date_source"]

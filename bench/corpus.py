@@ -53,7 +53,7 @@ def _lead_sentence(rng: random.Random) -> str:
 
 
 def _mention_row(name_spans: list[list[int]], *, title: str, text: str) -> tuple:
-    from entities.extraction import mention_stats
+    from entities.salience import mention_stats
 
     stats = mention_stats(name_spans, title=title, text=text)
     return stats["count"], stats["in_title"], stats["in_lead"], stats["spread"], stats["salience"]
@@ -71,7 +71,7 @@ def _passing(story: int, entity: int) -> tuple:
     """A name mentioned once in passing (no span kept), somewhere in the
     story: the position of a first mention counts in its salience, and
     without one every such name would score alike."""
-    from entities.scoring import salience
+    from entities.salience import salience
 
     first = (story * 7919 + entity * 104729) % 100_003 / 100_003
     score = salience(count=1, in_title=False, in_lead=False, spread=0.0, first=first)

@@ -26,20 +26,6 @@ TARGET_SHARE = 0.10
 TARGET_RERESOLVE_S = 10.0
 
 
-class Timed:
-    """Wraps a function, adding up the seconds spent in it."""
-
-    def __init__(self, function):
-        self.function, self.seconds = function, 0.0
-
-    def __call__(self, *args, **kwargs):
-        started = time.perf_counter()
-        try:
-            return self.function(*args, **kwargs)
-        finally:
-            self.seconds += time.perf_counter() - started
-
-
 def measure(new_stories: int) -> dict:
     """Extract `new_stories` new synthetic stories through the real pipeline,
     timing the corpus-level steps inside it, then re-resolve them from their
@@ -52,49 +38,46 @@ def measure(new_stories: int) -> dict:
     from bench.ingest import _records, run_raw, warm_up
     from entities import extraction
 
+    warm_up()
+    # Synthetic indices far above the bulk-loaded ones, new on every run.
+    start = 10_000_000 + (Article.objects.aggregate(top=Max("id"))["top"] or 0)
+    records = _records(new_stories, start=start)
+    started = time.perf_counter()
+    ids = [record_ingest(record=r, enqueue=False).article.id for r in records]
+    ingest = time.perf_counter() - started
+    # The pipeline's own clock of its corpus-level steps (extraction.CLOCK).
     # The follow-ups the batch queues (re-resolution of stories it taught
     # something) run in this process in the embedded mode: timed apart.
-    timed = ("assign_entities", "corpus_names", "articles_reresolve")
-    originals = {name: getattr(extraction, name) for name in timed}
-    assign, recall, follow_ups = (Timed(originals[name]) for name in timed)
-    for name, wrapper in zip(timed, (assign, recall, follow_ups), strict=True):
-        setattr(extraction, name, wrapper)
-    try:
-        warm_up()
-        # Synthetic indices far above the bulk-loaded ones, new on every run.
-        start = 10_000_000 + (Article.objects.aggregate(top=Max("id"))["top"] or 0)
-        records = _records(new_stories, start=start)
-        started = time.perf_counter()
-        ids = [record_ingest(record=r, enqueue=False).article.id for r in records]
-        ingest = time.perf_counter() - started
-        started = time.perf_counter()
-        size = settings.EXTRACTION_BATCH_SIZE
-        for i in range(0, len(ids), size):
-            extraction.articles_extract(article_ids=ids[i : i + size], rescore=False)
-        total = time.perf_counter() - started
-    finally:
-        for name, original in originals.items():
-            setattr(extraction, name, original)
+    before = dict(extraction.CLOCK.seconds)
+    started = time.perf_counter()
+    size = settings.EXTRACTION_BATCH_SIZE
+    for i in range(0, len(ids), size):
+        extraction.articles_extract(article_ids=ids[i : i + size], rescore=False)
+    total = time.perf_counter() - started
+    spent = {
+        step: extraction.CLOCK.seconds[step] - before.get(step, 0.0)
+        for step in ("recall", "corpus", "reresolve")
+    }
     # The limit: spaCy alone on the same texts, same model and batch size.
     raw = run_raw(records)
     started = time.perf_counter()
     for i in range(0, len(ids), extraction.RERESOLVE_BATCH):
         extraction.articles_reresolve(article_ids=ids[i : i + extraction.RERESOLVE_BATCH])
     reresolve = time.perf_counter() - started
-    corpus_seconds = assign.seconds + recall.seconds
+    corpus_seconds = spent["corpus"] + spent["recall"]
     return {
         "new_stories": len(ids),
         "extraction_seconds": total,
         "corpus_steps_seconds": corpus_seconds,
         "corpus_steps_share": corpus_seconds / total,
         "ingest_seconds": ingest,
-        "follow_up_seconds": follow_ups.seconds,
+        "follow_up_seconds": spent["reresolve"],
         "raw_spacy_seconds": raw,
         # How much of spaCy's own speed the whole path keeps (bench.ingest's
         # ratio), here with a corpus of this size behind it: with and without
         # the follow-ups (in production they run as their own tasks).
         "kept_of_spacy": raw / (ingest + total),
-        "kept_of_spacy_without_follow_ups": raw / (ingest + total - follow_ups.seconds),
+        "kept_of_spacy_without_follow_ups": raw / (ingest + total - spent["reresolve"]),
         "reresolution_seconds": reresolve,
     }
 

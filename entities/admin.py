@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from entities import services
 from entities.models import Alias, BlockedName, DuplicateCandidate, Entity, EntityType
 from entities.proposals import EVIDENCE_CAP
-from entities.scoring import schedule_rescore
+from entities.rescore_requests import schedule_rescore
 from entities.services import CurationError, entity_change_type, entity_rename_check
 from newsgraph.infra.queue import enqueue
 

@@ -1,13 +1,15 @@
 """Extraction: NER over stored stories, resolved names, and each story's
 mentions replaced atomically (SPEC §5). Runs in the `entities.extract_articles`
-task that ingest asks for by name (articles/extraction.py).
+task that ingest asks for by name (articles/handover.py).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -20,8 +22,9 @@ from entities import nlp
 from entities.corpus import CorpusRules, assign_entities, mark_unsettled
 from entities.models import BlockedName, Entity, Mention
 from entities.recall import corpus_names, with_known_names
+from entities.rescore_requests import schedule_rescore
 from entities.resolution import RawSpan, StoryEntity, resolve_story
-from entities.scoring import salience, schedule_rescore
+from entities.salience import mention_stats
 from entities.truecase import truecase
 from newsgraph.infra.queue import enqueue
 
@@ -48,6 +51,26 @@ class Rules:
         )
 
 
+class StepClock:
+    """Seconds this process spent in the pipeline's corpus-level steps
+    ("recall": known names NER missed; "corpus": rules, places, partial
+    names, new entities; "reresolve": stories resolved again from their
+    spans), for bench.identity_cost to read without patching the pipeline."""
+
+    def __init__(self) -> None:
+        self.seconds: Counter[str] = Counter()
+
+    @contextmanager
+    def timing(self, step: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[step] += time.perf_counter() - started
+
+
+CLOCK = StepClock()
+
 RERESOLVE_BATCH = 200
 RERESOLVE_TASK = "entities.reresolve_articles"  # entities/tasks.py
 
@@ -62,30 +85,6 @@ def request_reresolution(*, article_ids: Sequence[int]) -> None:
 def story_text(article: Article) -> str:
     """What NER reads; mention offsets point into this string."""
     return f"{article.title}\n\n{article.text}"
-
-
-def mention_stats(
-    spans: Sequence[Sequence[int]], *, title: str, text: str
-) -> dict[str, float | int | bool]:
-    body_start = len(title) + 2
-    lead_end = body_start + len(text.strip().split("\n\n", 1)[0])
-    starts = [start for start, _ in spans]
-    body = [s for s in starts if s >= body_start]
-    spread = (max(body) - min(body)) / len(text) if len(body) > 1 and text else 0.0
-    stats = {
-        "count": len(starts),
-        "in_title": any(s < len(title) for s in starts),
-        "in_lead": any(body_start <= s < lead_end for s in starts),
-        "spread": round(min(spread, 1.0), 4),
-    }
-    stats["salience"] = salience(
-        count=stats["count"],
-        in_title=stats["in_title"],
-        in_lead=stats["in_lead"],
-        spread=stats["spread"],
-        first=min(starts) / (body_start + len(text)) if starts else 1.0,
-    )
-    return stats
 
 
 def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> ExtractReport:
@@ -118,7 +117,8 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
             spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
             read[article.id] = (doc.text, spans)
     parsed = [i for i in read if nlp.reads(by_id[i].language)]
-    corpus = corpus_names(read[i][0] for i in parsed)
+    with CLOCK.timing("recall"):
+        corpus = corpus_names(read[i][0] for i in parsed)
     for i in parsed:
         text, spans = read[i]
         read[i] = (text, with_known_names(text, spans, corpus))
@@ -132,6 +132,11 @@ def articles_reresolve(*, article_ids: Sequence[int]) -> int:
     """Resolve extracted stories again from their stored spans and labels,
     without NER: after a new rule or a new full name (corpus.py), and for
     editors' rules. Returns how many stories were resolved."""
+    with CLOCK.timing("reresolve"):
+        return _reresolve(article_ids)
+
+
+def _reresolve(article_ids: Sequence[int]) -> int:
     articles = {
         a.id: a for a in Article.objects.filter(id__in=article_ids, status=Article.Status.EXTRACTED)
     }
@@ -181,7 +186,8 @@ def _resolve_and_store(
             logger.exception("extraction failed for article %s", article_id)
             report.failed[article_id] = f"{type(exc).__name__}: {exc}"
 
-    follow_up = assign_entities(resolved, rules=rules.corpus)
+    with CLOCK.timing("corpus"):
+        follow_up = assign_entities(resolved, rules=rules.corpus)
     entity_ids = {e.entity_id for ents in resolved.values() for e in ents}
     blocked_ids = set(
         Entity.objects.filter(id__in=entity_ids, blocked=True).values_list("id", flat=True)

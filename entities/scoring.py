@@ -1,23 +1,7 @@
-"""Star scoring (SPEC §6).
-
-    salience    = ln(1 + mentions) + 0.25·in_title + 0.75·in_lead + 0.25·spread
-                  + 0.25·(1 − first)
-    specificity = min(1, ln(1 + N / df) / ln(1 + 1 / 0.1))
-                  N: extracted stories, df: stories with the entity
-    score       = salience × specificity
-
-`first` is where the first mention starts, as a share of the story (title,
-then text): 0 in the title's first word, near 1 at the end.
-
-Weights fitted on the salience gold set (bench.salience --fit, issue #13):
-readers' one-sentence summaries name the entities a story mentions often and
-early; how rare an entity is across the corpus does not predict it (an IDF
-factor lowered the correlation with the summaries). So specificity only
-discounts the entities in more than one story in ten (FULLY_SPECIFIC_SHARE),
-down to 0.29 for an entity in every story, and is 1 for all the others. The
-position of the first mention matters most among the many names a story
-mentions once in passing: without it they all score alike, and such a tie
-cannot be split between star bands.
+"""Rescoring (SPEC §6): the set-based SQL that gives every (story, entity)
+pair its stars and every entity its story count and specificity, with the
+formula of entities/salience.py; `rescore_due` picks a full or a recent pass
+(entities/rescore_requests.py asks for one).
 
 Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
 (story, entity) pairs get ★, the next 35 % ★★, the next 20 % ★★★ and the top
@@ -57,65 +41,15 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Least, Ln
 from django.utils import timezone
 
-from newsgraph.infra import pagecache
-from newsgraph.infra.queue import enqueue
-
-# The debounced rescoring task (entities/tasks.py), queued by name.
-RESCORE_TASK = "entities.tasks.rescore"
-# Cache backends raise their own errors (redis.exceptions.ConnectionError, …).
-CACHE_UNREACHABLE = Exception
+from articles.models import Article
+from entities.models import Entity, Mention
+from entities.salience import FULLY_SPECIFIC_SHARE, SPECIFICITY_SCALE, star_cutoffs
 
 logger = logging.getLogger(__name__)
 
-STAR_SHARES = (0.30, 0.35, 0.20, 0.15)
-# Salience weights (bench.salience --fit): mentions after resolution count
-# most, then the first paragraph; the title, the spread and an early first
-# mention add little once those are known, but the first mention's position
-# tells apart the names mentioned once in passing.
-TITLE_WEIGHT, LEAD_WEIGHT, SPREAD_WEIGHT, EARLY_WEIGHT = 0.25, 0.75, 0.25, 0.25
-# An entity in at most this share of the stories is fully specific
-# (specificity 1); above it, specificity falls with ln(1 + N / df).
-FULLY_SPECIFIC_SHARE = 0.1
-_SPECIFICITY_SCALE = math.log1p(1 / FULLY_SPECIFIC_SHARE)
-RESCORE_PENDING_KEY = "newsgraph:rescore-pending"
 # What the last pass left for the next incremental one: cut-offs, corpus size.
 RESCORE_STATE_KEY = "newsgraph:rescore-state"
 RESCORE_FULL_NEEDED_KEY = "newsgraph:rescore-full-needed"
-
-
-def salience(
-    *, count: int, in_title: bool, in_lead: bool, spread: float, first: float = 1.0
-) -> float:
-    """How much a story is about an entity. `first`: where its first mention
-    starts, as a share of the story (0: the title's first word; 1, the
-    default, counts nothing for position)."""
-    return (
-        math.log1p(count)
-        + TITLE_WEIGHT * in_title
-        + LEAD_WEIGHT * in_lead
-        + SPREAD_WEIGHT * max(0.0, min(spread, 1.0))
-        + EARLY_WEIGHT * (1.0 - max(0.0, min(first, 1.0)))
-    )
-
-
-def specificity(*, stories: int, stories_with_entity: int) -> float:
-    """1 for an entity in at most FULLY_SPECIFIC_SHARE of the stories, less
-    for commoner ones; _update_specificity computes the same in SQL."""
-    if not stories_with_entity:
-        return 0.0
-    if stories_with_entity <= stories * FULLY_SPECIFIC_SHARE:
-        return 1.0
-    return min(1.0, math.log1p(stories / stories_with_entity) / _SPECIFICITY_SCALE)
-
-
-def star_cutoffs(sorted_scores_count: int) -> list[int]:
-    """Positions (0-based, ascending order) of the last pair of each of the
-    first three star bands."""
-    cutoffs, cumulative = [], 0.0
-    for share in STAR_SHARES[:-1]:
-        cumulative += share
-        cutoffs.append(max(0, math.ceil(cumulative * sorted_scores_count) - 1))
-    return cutoffs
 
 
 @dataclass
@@ -136,8 +70,6 @@ def rescore_all() -> RescoreReport:
     quantile cut-offs and the ties at them (plus one scan on PostgreSQL), and
     one update writing the stars that change (on SQLite, one per range of
     mention ids: _rescore_all_sqlite)."""
-    from articles.models import Article
-    from entities.models import Entity
 
     started, started_at = time.perf_counter(), timezone.now()
     if connection.vendor == "sqlite":
@@ -216,8 +148,6 @@ def _rescore_all_sqlite() -> tuple[int, int, int, list[float], int]:
     stars of the last full pass: each pair still has 1–4 stars from one set
     of cut-offs or the other, which the next full pass puts right; an error
     asks for that pass at once."""
-    from articles.models import Article
-    from entities.models import Entity, Mention
 
     try:
         with _read_snapshot(), connection.cursor() as cursor:
@@ -303,7 +233,6 @@ def _update_entity_stats() -> None:
 
 def _count_entity_stats(cursor) -> None:
     """The GROUP BY of _update_entity_stats, into the _STATS table."""
-    from entities.models import Mention
 
     _create_stats_table(cursor)
     cursor.execute(
@@ -315,7 +244,6 @@ def _count_entity_stats(cursor) -> None:
 
 def _write_entity_stats(cursor) -> None:
     """The entities' counts and dates from the _STATS table, then dropped."""
-    from entities.models import Entity
 
     entity = Entity._meta.db_table
     if connection.vendor == "postgresql":
@@ -352,7 +280,6 @@ def _add_recent_to_entity_stats(cursor) -> None:
     the batch's pairs are added to each entity's count (its dates widened),
     then the entities with fewer than EXACT_COUNT_BELOW stories are counted
     exactly from the (entity, date) index. Leaves the entities in _STATS."""
-    from entities.models import Entity, Mention
 
     mention, entity = Mention._meta.db_table, Entity._meta.db_table
     _create_stats_table(cursor)
@@ -389,7 +316,6 @@ def _add_recent_to_entity_stats(cursor) -> None:
 
 
 def _update_specificity(stories: int, *, entities=None) -> None:
-    from entities.models import Entity
 
     entities = Entity.objects.all() if entities is None else entities
     # LN is native on PostgreSQL and registered by Django on SQLite. Only the
@@ -401,7 +327,7 @@ def _update_specificity(stories: int, *, entities=None) -> None:
         When(story_count__lte=stories * FULLY_SPECIFIC_SHARE, then=Value(1.0)),
         default=Least(
             Value(1.0),
-            Ln(1.0 + Value(float(stories)) / F("story_count")) / Value(_SPECIFICITY_SCALE),
+            Ln(1.0 + Value(float(stories)) / F("story_count")) / Value(SPECIFICITY_SCALE),
         ),
         output_field=FloatField(),
     )
@@ -413,7 +339,6 @@ def _update_specificity(stories: int, *, entities=None) -> None:
 
 def _new_scores_sql() -> str:
     """Each visible mention's score, from the specificity just updated."""
-    from entities.models import Entity, Mention
 
     return (
         f"SELECT m.salience * e.specificity AS v FROM {Mention._meta.db_table} m"
@@ -498,7 +423,6 @@ def _thresholds(pairs: int) -> list[float]:
 def _sampled_percentiles(cursor, fractions: list) -> list | None:
     """percentile_disc of the scores of every k-th extracted story (about
     SAMPLE_STORIES stories), or None when the sample is empty."""
-    from articles.models import Article
 
     stories = Article.objects.extracted().count()
     cursor.execute(
@@ -531,7 +455,6 @@ def _update_stars(
     pass's ranges, those with low < id <= high). Scores are not stored: with
     N in every one of them, storing them rewrote all 3 million mentions on
     each pass (46 s at 100,000 stories, docs/BENCHMARKS.md)."""
-    from entities.models import Entity, Mention
 
     mention, entity = Mention._meta.db_table, Entity._meta.db_table
     new = "(salience * e.specificity)"
@@ -583,8 +506,6 @@ def rescore_recent(
     next full pass. Its cost follows the new stories, not the corpus: the
     stories come from the extracted_at index, their mentions from the
     (article, entity) index (docs/BENCHMARKS.md, growth curve)."""
-    from articles.models import Article
-    from entities.models import Entity, Mention
 
     started, started_at = time.perf_counter(), timezone.now()
     with transaction.atomic():
@@ -623,33 +544,9 @@ def rescore_recent(
     return report
 
 
-def scored_stories() -> int:
-    """N as the last rescoring saw it, which the stored story counts and
-    specificities agree with; counted when no pass has run."""
-    from articles.models import Article
-
-    try:
-        state = cache.get(RESCORE_STATE_KEY) or {}
-    except Exception:  # the cache backend's own error: a page does not need it
-        logger.warning("cache unreachable; counting the stories", exc_info=True)
-        state = {}
-    if "scored_stories" in state:
-        return state["scored_stories"]
-    # A process that has not seen a pass (a web process without a shared
-    # cache, or after a restart): the count is kept per corpus version, as
-    # the pages' other corpus figures are (70-84 ms a page at 1M otherwise).
-    return pagecache.cached(
-        pagecache.CORPUS,
-        "extracted-stories",
-        lambda: Article.objects.extracted().count(),
-        timeout=3600,
-    )
-
-
 def rescore_due() -> RescoreReport:
     """What the debounced background task runs: a full pass when one is due,
     otherwise only the stories extracted since the last pass."""
-    from articles.models import Article
 
     state = cache.get(RESCORE_STATE_KEY)
     if state is None or cache.get(RESCORE_FULL_NEEDED_KEY):
@@ -670,45 +567,3 @@ def rescore_due() -> RescoreReport:
     cache.delete(RESCORE_FULL_NEEDED_KEY)
     logger.info("full rescoring: %s", reason)
     return rescore_all()
-
-
-def schedule_rescore(*, full: bool = True) -> None:
-    """Debounced: a burst of extractions leads to one rescoring per window.
-    `full=False` (new stories) lets the pass score just the new pairs;
-    curation asks for a full pass. Queued by name through the one seam
-    (newsgraph/infra/queue.py): nothing outside the Celery entry points
-    imports a tasks module."""
-    # New stories or curation: which stories are about which entity changed;
-    # after curation, cached entity pages may list a merged or blocked entity.
-    stale = [pagecache.CORPUS] + ([pagecache.ENTITY_PROFILES] if full else [])
-    transaction.on_commit(lambda: pagecache.bump(*stale))
-    if full:
-        transaction.on_commit(_ask_for_a_full_pass)
-
-    if settings.CELERY_TASK_ALWAYS_EAGER:
-        enqueue(RESCORE_TASK)
-        return
-
-    def debounced() -> None:
-        try:
-            take = cache.add(RESCORE_PENDING_KEY, 1, timeout=settings.RESCORE_DEBOUNCE_SECONDS + 60)
-        except CACHE_UNREACHABLE:
-            # Redis (the cache and the broker) is down: no flag to debounce
-            # with; the seam keeps the task until the broker is back.
-            logger.warning("cache unreachable: rescoring queued without debouncing")
-            take = True
-        if take:
-            enqueue(RESCORE_TASK, countdown=settings.RESCORE_DEBOUNCE_SECONDS)
-
-    # The flag is taken only once the changes are committed: taken inside a
-    # transaction that rolls back, it would hold back every rescoring for the
-    # window while queueing none.
-    transaction.on_commit(debounced)
-
-
-def _ask_for_a_full_pass() -> None:
-    try:
-        cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None)
-    except CACHE_UNREACHABLE:
-        # The pass still runs; it is a full one if the cut-offs are due anyway.
-        logger.warning("cache unreachable: the next rescoring may not be a full pass")

@@ -13,10 +13,11 @@ from django.utils.text import slugify
 from articles.handover import request_extraction
 from articles.models import Article
 from articles.textsearch import article_ids_containing
-from entities.extraction import mention_stats, request_reresolution
+from entities.extraction import request_reresolution
 from entities.models import Alias, BlockedName, DuplicateCandidate, Entity, EntityType, Mention
 from entities.normalize import key_variants, name_key, rule_key, surname_key
-from entities.scoring import schedule_rescore
+from entities.rescore_requests import schedule_rescore
+from entities.salience import mention_stats
 
 logger = logging.getLogger(__name__)
 

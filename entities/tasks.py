@@ -1,7 +1,7 @@
 """Entities' background jobs: thin, idempotent tasks that take ids and call a service.
 
 `extract_articles` and `rescore_all` are registered under the names that
-stories use to ask for them (articles/extraction.py); keep the names in step.
+stories use to ask for them (articles/handover.py); keep the names in step.
 """
 
 import logging
@@ -15,8 +15,9 @@ from articles.models import Article
 from entities import extraction, services, settle
 from entities.extraction import RERESOLVE_TASK
 from entities.models import Entity
-from entities.scoring import RESCORE_PENDING_KEY, rescore_due, schedule_rescore
+from entities.rescore_requests import RESCORE_PENDING_KEY, schedule_rescore
 from entities.scoring import rescore_all as rescore_corpus
+from entities.scoring import rescore_due
 from newsgraph.infra import pagecache
 from newsgraph.infra.queue import enqueue
 

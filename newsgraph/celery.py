@@ -29,7 +29,7 @@ def load_spacy_model(**kwargs) -> None:
     """Load spaCy once per worker process, before the first task
     (CELERY_WORKER_PROC_ALIVE_TIMEOUT is raised to leave it time)."""
     if os.environ.get("NEWSGRAPH_PRELOAD_MODEL", "1") == "1":
-        from entities.nlp import get_nlp
+        from entities.nlp import get_nlp  # Django is set up in the pool process by now
 
         get_nlp()
 

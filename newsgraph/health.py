@@ -28,7 +28,7 @@ def _replica_state(alias: str) -> str:
 def _broker_state() -> str:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "embedded"
-    from newsgraph.celery import app
+    from newsgraph.celery import app  # only when a broker is configured
 
     try:
         with app.connection_for_write() as conn:

@@ -43,6 +43,7 @@ class Condition:
 
 
 def _backend():
+    # The backends import this package (Condition, the marks): read when first used.
     if connection.vendor == "postgresql":
         from articles.textsearch import postgres
 

@@ -253,7 +253,7 @@ def test_a_feed_at_a_private_address_is_refused():
     assert "refused to fetch from 10.0.0.1: private address" in feed.last_error
 
 
-def test_poll_due_feeds_only_polls_due_active_feeds(httpserver):
+def test_poll_due_feeds_only_polls_due_active_feeds(httpserver, run_on_commit):
     httpserver.expect_request(re.compile(r"/.*\.xml")).respond_with_data(rss([]), content_type=RSS)
     now = timezone.now()
     never = Feed.objects.create(url=httpserver.url_for("/never.xml"))
@@ -265,7 +265,8 @@ def test_poll_due_feeds_only_polls_due_active_feeds(httpserver):
     )
     inactive = Feed.objects.create(url=httpserver.url_for("/inactive.xml"), active=False)
 
-    assert poll_due_feeds() == 2
+    with run_on_commit():  # the polls are queued after commit
+        assert poll_due_feeds() == 2
 
     assert sorted(req.path for req, _ in httpserver.log) == ["/never.xml", "/overdue.xml"]
     for feed in (never, overdue, later, inactive):
@@ -370,16 +371,20 @@ def test_entity_declarations_are_refused_in_any_encoding(encoding):
         parse_feed(XML_BOMB.encode(encoding), url="https://feeds.example/rss")
 
 
-def test_a_backed_up_worker_does_not_collect_duplicate_polls(httpserver, monkeypatch):
+def test_a_backed_up_worker_does_not_collect_duplicate_polls(
+    httpserver, monkeypatch, run_on_commit
+):
     from articles import tasks
 
     queued = []
-    monkeypatch.setattr(tasks.poll_feed, "delay", queued.append)  # a worker that is busy
+    # A worker that is busy: the messages wait in the queue.
+    monkeypatch.setattr(tasks.poll_feed, "apply_async", lambda **kw: queued.append(kw))
     Feed.objects.create(url=httpserver.url_for("/a.xml"))
     Feed.objects.create(url=httpserver.url_for("/b.xml"), poll_interval_minutes=5)
 
-    assert poll_due_feeds() == 2
-    assert poll_due_feeds() == 0  # the next beat tick: already claimed
+    with run_on_commit():
+        assert poll_due_feeds() == 2
+        assert poll_due_feeds() == 0  # the next beat tick: already claimed
     assert len(queued) == 2
 
 

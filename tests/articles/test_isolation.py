@@ -342,7 +342,7 @@ def test_a_worker_starting_requeues_the_stories_left_pending(
     with django_capture_on_commit_callbacks(execute=True):
         worker_ready.send(sender=type("Consumer", (), {"app": app})())
 
-    assert sent == ["articles.tasks.sweep_pending_articles"]
+    assert sent == ["articles.tasks.sweep_pending_articles", "newsgraph.republish_queued"]
     assert Article.objects.get(pk=lost.pk).status == "extracted"
     assert Article.objects.get(pk=queued.pk).status == "pending"
 

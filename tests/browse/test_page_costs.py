@@ -194,7 +194,7 @@ def test_a_process_without_rescoring_state_counts_the_stories_once_per_corpus_ve
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from entities import scoring
+    from entities import scoring, selectors
     from newsgraph.infra import pagecache
 
     add_stories(EntityFactory(name="Iran", type="GPE", story_count=3), 3)
@@ -202,7 +202,7 @@ def test_a_process_without_rescoring_state_counts_the_stories_once_per_corpus_ve
 
     def scored() -> tuple[int, int]:
         with CaptureQueriesContext(connection) as ran:
-            n = scoring.scored_stories()
+            n = selectors.scored_stories()
         return n, len(ran.captured_queries)
 
     assert scored() == (3, 1)

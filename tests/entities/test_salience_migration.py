@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from entities.extraction import mention_stats
+from entities.salience import mention_stats
 
 STORIES = ("articles", "0006_page_metadata_language_index")
 BEFORE = [STORIES, ("entities", "0008_corpus_identity")]

@@ -17,15 +17,9 @@ from articles.models import Article, Source
 from entities import tasks
 from entities.models import Entity, Mention
 from entities.normalize import name_key
-from entities.scoring import (
-    RESCORE_STATE_KEY,
-    STAR_SHARES,
-    rescore_all,
-    rescore_due,
-    salience,
-    schedule_rescore,
-    specificity,
-)
+from entities.rescore_requests import schedule_rescore
+from entities.salience import STAR_SHARES, salience, specificity
+from entities.scoring import RESCORE_STATE_KEY, rescore_all, rescore_due
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
 HYPOTHESIS = settings(

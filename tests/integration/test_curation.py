@@ -101,12 +101,12 @@ def test_block_from_the_admin_is_applied_by_the_worker(dunmore, staff_client):
         reverse(CHANGELIST), {"action": "block", "_selected_action": [glasgow.pk]}
     )
     assert done.status_code == 302
+    assert Entity.objects.get(pk=glasgow.pk).blocked  # saved with the request
     wait_for(
-        lambda: Entity.objects.filter(pk=glasgow.pk, blocked=True).exists(),
+        lambda: not Mention.objects.filter(entity=glasgow).exists(),
         what="the block",
         on_timeout=worker.tail,
     )
-    assert not Mention.objects.filter(entity=glasgow).exists()
     assert BlockedName.objects.filter(key=name_key("Glasgow")).exists()
     names = about_names(*DUNMORE)
     assert "Glasgow" not in names
