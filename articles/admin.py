@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from articles import services
 from articles.models import Article, Feed, Source
 from articles.signals import story_redated
+from articles.text import clean_line, clean_text
 from newsgraph.infra.failures import failure_reason, is_store_failure
 from newsgraph.infra.queue import enqueue
 
@@ -100,9 +101,9 @@ class ArticleAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # An editor's text is stored as clean as an ingested story's.
         if "title" in form.changed_data:
-            obj.title = services.clean_line(obj.title)
+            obj.title = clean_line(obj.title)
         if "text" in form.changed_data:
-            obj.text = services.clean_text(obj.text)
+            obj.text = clean_text(obj.text)
         if change and "published_at" in form.changed_data:  # an editor's date is a given one
             obj.date_source = Article.DateSource.GIVEN
         super().save_model(request, obj, form, change)

@@ -14,14 +14,8 @@ from django.utils import timezone
 
 from articles import fetching
 from articles.models import Article, Feed
-from articles.services import (
-    IngestError,
-    IngestReport,
-    article_ingest,
-    clean_line,
-    clean_text,
-    page_ingest,
-)
+from articles.services import IngestError, IngestReport, article_ingest, page_ingest
+from articles.text import clean_line, clean_text
 from articles.urls_util import InvalidURL, canonical_url
 from newsgraph.infra.failures import describe, failure_reason, is_store_failure, printable
 

@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from django.utils import timezone
 
+from articles.text import strip_long_attributes
 from articles.urls_util import InvalidURL, canonical_url
 
 
@@ -415,11 +416,10 @@ def kept_metadata(tree) -> str:
 # --- the whole page -------------------------------------------------------------------
 
 
-# Attribute values this long are inline images and other blobs (data: URIs),
-# never a story's text, title or date; read_page took 370 ms on a 1 MB one and
-# 1.1 s on 3 MB (3 and 5 ms without). Here, so that fetched pages and feed
-# entries' pages are spared them too, not only saved files (issue #15).
-_LONG_ATTRIBUTE = re.compile(r"""=\s*("[^"]{10000,}"|'[^']{10000,}')""")
+# Attribute values this long (articles/text.py) are inline images and other
+# blobs; read_page took 370 ms on a 1 MB one and 1.1 s on 3 MB (3 and 5 ms
+# without). Stripped here, so that fetched pages and feed entries' pages are
+# spared them too, not only saved files (issue #15).
 
 
 def parse_html(html: str):
@@ -427,7 +427,7 @@ def parse_html(html: str):
     from trafilatura.utils import load_html
 
     try:
-        return load_html(_LONG_ATTRIBUTE.sub('=""', html))
+        return load_html(strip_long_attributes(html))
     except Exception:
         return None
 
@@ -437,7 +437,7 @@ def main_text(html: str) -> str:
     default: results and figures are part of many stories), comments not."""
     import trafilatura
 
-    html = _LONG_ATTRIBUTE.sub('=""', html)
+    html = strip_long_attributes(html)
     return trafilatura.extract(html, include_comments=False, include_tables=True) or ""
 
 

@@ -63,7 +63,7 @@ def _unmark(marked: str, ids: list[str], offset: int) -> tuple[str, list[GoldMen
 
 
 def load_identity_gold(paths: list[Path] | None = None) -> list[GoldStory]:
-    from articles.services import clean_text
+    from articles.text import clean_text
 
     paths = paths or sorted((DATA / "identity").glob("*.jsonl"))
     stories = []

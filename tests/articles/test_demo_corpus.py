@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db.models import Count
 
 from articles.models import Article
-from articles.services import articles_enqueue_extraction, iter_jsonl, record_ingest
+from articles.services import articles_enqueue_extraction, record_ingest
+from articles.text import iter_jsonl
 from entities.models import Entity, Mention
 
 DEMO = Path(settings.BASE_DIR) / "articles" / "demo" / "stories.jsonl"

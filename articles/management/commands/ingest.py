@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from articles import feeds, handover, services
 from articles.models import Article
+from articles.text import iter_jsonl, jsonl_lines, strip_long_attributes
 from newsgraph.infra.failures import (
     StoreFailure,
     describe,
@@ -142,7 +143,7 @@ class Command(BaseCommand):
             handle.close()
             report.failed.append((str(file), f"cannot read: {exc.strerror or exc}"))
             return
-        lines = services.jsonl_lines(handle, max_bytes=settings.MAX_JSONL_LINE_BYTES)
+        lines = jsonl_lines(handle, max_bytes=settings.MAX_JSONL_LINE_BYTES)
         with (
             handle,
             tqdm(
@@ -155,7 +156,7 @@ class Command(BaseCommand):
         ):
             number = 0
             try:
-                for number, record, error in services.iter_jsonl(lines):
+                for number, record, error in iter_jsonl(lines):
                     bar.update(number - bar.n)
                     if error:
                         report.failed.append((f"{file}:{number}", error))
@@ -177,7 +178,7 @@ class Command(BaseCommand):
             raw = file.read_bytes()
         except OSError as exc:
             raise services.IngestError(f"cannot read: {exc.strerror or exc}") from None
-        html = services.strip_long_attributes(raw.decode("utf-8", errors="replace"))
+        html = strip_long_attributes(raw.decode("utf-8", errors="replace"))
         # The page's own canonical URL when plausible, else BASE_URL/FILENAME,
         # else a file: identity from its content (services.page_ingest).
         fallback = f"{base_url.rstrip('/')}/{file.name}" if base_url else ""
