@@ -1,4 +1,6 @@
 """Fetching a URL from user or feed input without being a proxy into our network.
+Kept whole (over 400 lines): each hop's checks and the connection pinned to the
+address checked are audited together.
 
 Every hop of a request (the URL and each redirect) is checked the same way:
 http(s) only, the host resolved once with getaddrinfo, every address it

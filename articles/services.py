@@ -1,5 +1,6 @@
 """Writes for stories: ingest from a record, HTML or a URL, queueing
-extraction, and re-dating stored stories.
+extraction, and re-dating stored stories. Just over 400 lines: the entry
+points of ingest share its checks and its confinement of failures.
 
 Also what keeps hostile input out of the store: text and titles cleaned
 (articles/text.py), dates made timezone-aware and not in the future, and
@@ -268,7 +269,7 @@ def record_isolated(
 
 def articles_enqueue_extraction(*, article_ids: Sequence[int]) -> None:
     """Queue extraction after the current transaction commits (through the
-    seam in articles/extraction.py)."""
+    seam in articles/handover.py)."""
     request_extraction(article_ids=article_ids)
 
 

@@ -2,7 +2,7 @@
 it, percentiles and a figure-vs-target table.
 
 Benchmarks only talk to loopback: SQLite is a file in a temporary folder,
-PostgreSQL a throw-away cluster on 127.0.0.1 (tests.servers).
+PostgreSQL a throw-away cluster on 127.0.0.1 (testkit.servers).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def parser(description: str) -> argparse.ArgumentParser:
         "--database-url",
         default="",
         help="use this (loopback) database instead of a throw-away one, e.g. a SQLite file "
-        "or a cluster started with `python -m tests.servers postgres -- …`",
+        "or a cluster started with `python -m testkit.servers postgres -- …`",
     )
     return p
 

@@ -1,6 +1,6 @@
 """Long fuzz runs of every entry point with hostile input (issue #15), outside CI.
 
-The strategies and invariants of tests/fuzzing.py (which `make test` runs a
+The strategies and invariants of testkit/fuzzing.py (which `make test` runs a
 few hundred derandomised examples of), run for as long as asked, with a fresh
 seed: a failure is recorded and the run goes on, so the table shows every
 entry point's examples tried and failures found, then one smallest example
@@ -33,7 +33,7 @@ class Tally:
     examples: int = 0
     failures: int = 0
     seconds: float = 0.0
-    events: Counter = field(default_factory=Counter)  # outcomes (tests.fuzzing.event)
+    events: Counter = field(default_factory=Counter)  # outcomes (testkit.fuzzing.event)
     # signature -> (count, shortest example repr, message)
     distinct: dict[str, list] = field(default_factory=dict)
 

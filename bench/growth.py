@@ -1,4 +1,6 @@
-"""The growth curve (issue #14): how every cost grows with the corpus.
+"""The growth curve (issue #14): how every cost grows with the corpus. One
+script (over 400 lines) so that every figure is measured the same way at
+every size.
 
 For one database (a persistent throw-away cluster per size, `--database-url`),
 loads the synthetic corpus up to `--stories` if it holds fewer, then measures

@@ -1,3 +1,6 @@
+"""The entity admin: editors' curation (merge, block, rename, change type, rules,
+the review queue). Each decision is queued through entities/decisions.py."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -10,30 +13,11 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import ngettext
 
 from entities import services
+from entities.decisions import queue_decision
 from entities.models import Alias, BlockedName, DuplicateCandidate, Entity, EntityType
 from entities.proposals import EVIDENCE_CAP
 from entities.rescore_requests import schedule_rescore
 from entities.services import CurationError, entity_change_type, entity_rename_check
-from newsgraph.infra.queue import enqueue
-
-QUEUE_DOWN = (
-    "The task queue is unreachable: your change is saved and will be applied as soon as it is back."
-)
-
-
-def _queue(request: HttpRequest, task: str, *args) -> None:
-    """An editor's decision: stored with the change (the outbox of
-    newsgraph/infra/queue.py), applied by a worker (entities/tasks.py, by
-    name); with Redis down the editor is told it is saved, and beat's sweep
-    or the next worker to start applies it."""
-    queued = enqueue(f"entities.tasks.{task}", *args, durable=True)
-
-    def tell() -> None:
-        if queued.kept and not getattr(request, "_queue_down_told", False):
-            request._queue_down_told = True
-            messages.warning(request, QUEUE_DOWN)
-
-    transaction.on_commit(tell)
 
 
 def _check_rename(entity: Entity, name: str) -> None:
@@ -122,7 +106,7 @@ class EntityAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change and "name" in form.changed_data:
-            _queue(request, "rename_entity", obj.pk, obj.name)
+            queue_decision(request, "rename_entity", obj.pk, obj.name)
             obj.name = form.initial["name"]  # renamed by the task, keeping the old name as alias
         new_type = obj.type
         if change and "type" in form.changed_data:
@@ -137,7 +121,7 @@ class EntityAdmin(admin.ModelAdmin):
     def save_formset(self, request, form, formset, change):
         instances = formset.save()
         for alias in instances:
-            _queue(request, "apply_alias", alias.pk)
+            queue_decision(request, "apply_alias", alias.pk)
 
     def _intermediate(self, request, queryset, *, title, form, action, template):
         return render(
@@ -163,7 +147,7 @@ class EntityAdmin(admin.ModelAdmin):
         if form.is_valid():
             target = form.cleaned_data["target"]
             sources = [e.pk for e in queryset if e.pk != target.pk]
-            _queue(request, "merge_entities", target.pk, sources)
+            queue_decision(request, "merge_entities", target.pk, sources)
             self.message_user(
                 request,
                 ngettext(
@@ -191,13 +175,13 @@ class EntityAdmin(admin.ModelAdmin):
             # The cheap part now (hidden from pages at once), the mentions and
             # blocked names by the worker.
             Entity.objects.filter(pk__in=ids).update(blocked=True)
-            _queue(request, "block_entities", ids)
+            queue_decision(request, "block_entities", ids)
         self.message_user(request, f"Blocking {len(ids)} entities.", messages.SUCCESS)
 
     @admin.action(description="Unblock selected entities", permissions=["change"])
     def unblock(self, request: HttpRequest, queryset: QuerySet) -> None:
         ids = list(queryset.filter(blocked=True).values_list("pk", flat=True))
-        _queue(request, "unblock_entities", ids)
+        queue_decision(request, "unblock_entities", ids)
         self.message_user(request, f"Unblocking {len(ids)} entities.", messages.SUCCESS)
 
     @admin.action(description="Rename the selected entity", permissions=["change"])
@@ -212,7 +196,7 @@ class EntityAdmin(admin.ModelAdmin):
             entity=entity,
         )
         if form.is_valid():
-            _queue(request, "rename_entity", entity.pk, form.cleaned_data["name"])
+            queue_decision(request, "rename_entity", entity.pk, form.cleaned_data["name"])
             self.message_user(request, f"Renaming “{entity.name}”.", messages.SUCCESS)
             return None
         return self._intermediate(
@@ -277,7 +261,7 @@ class AliasAdmin(admin.ModelAdmin):
     def _set_active(self, request, queryset, *, active: bool) -> None:
         ids = list(queryset.exclude(active=active).values_list("pk", flat=True))
         for alias_id in ids:
-            _queue(request, "set_alias_active", alias_id, active)
+            queue_decision(request, "set_alias_active", alias_id, active)
         state = "on" if active else "off"
         self.message_user(
             request,
@@ -290,21 +274,21 @@ class AliasAdmin(admin.ModelAdmin):
             active = obj.active
             obj.active = not active  # the service flips it and re-resolves
             super().save_model(request, obj, form, change)
-            _queue(request, "set_alias_active", obj.pk, active)
+            queue_decision(request, "set_alias_active", obj.pk, active)
             return
         obj.origin = Alias.Origin.EDITOR  # an editor's edit makes it theirs
         super().save_model(request, obj, form, change)
-        _queue(request, "apply_alias", obj.pk)
+        queue_decision(request, "apply_alias", obj.pk)
 
     # A deleted rule stops applying to stored stories too.
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        _queue(request, "apply_removed_rules", [obj.name], [])
+        queue_decision(request, "apply_removed_rules", [obj.name], [])
 
     def delete_queryset(self, request, queryset):
         names = list(queryset.values_list("name", flat=True))
         super().delete_queryset(request, queryset)
-        _queue(request, "apply_removed_rules", names, [])
+        queue_decision(request, "apply_removed_rules", names, [])
 
 
 @admin.register(BlockedName)
@@ -314,16 +298,16 @@ class BlockedNameAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        _queue(request, "apply_blocked_name", obj.pk)
+        queue_decision(request, "apply_blocked_name", obj.pk)
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)
-        _queue(request, "apply_removed_rules", [], [obj.name])
+        queue_decision(request, "apply_removed_rules", [], [obj.name])
 
     def delete_queryset(self, request, queryset):
         names = list(queryset.values_list("name", flat=True))
         super().delete_queryset(request, queryset)
-        _queue(request, "apply_removed_rules", [], names)
+        queue_decision(request, "apply_removed_rules", [], names)
 
 
 @admin.register(DuplicateCandidate)
@@ -404,7 +388,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
             queryset.filter(status=DuplicateCandidate.Status.OPEN).values_list("pk", flat=True)
         )
         for candidate_id in ids:
-            _queue(request, "accept_duplicate", candidate_id)
+            queue_decision(request, "accept_duplicate", candidate_id)
         self.message_user(request, f"Merging {len(ids)} pair{pluralize(len(ids))}.")
 
     @admin.action(description="Reject: keep each pair apart", permissions=["change"])

@@ -1,7 +1,10 @@
 """Rescoring (SPEC §6): the set-based SQL that gives every (story, entity)
 pair its stars and every entity its story count and specificity, with the
 formula of entities/salience.py; `rescore_due` picks a full or a recent pass
-(entities/rescore_requests.py asks for one).
+(entities/rescore_requests.py asks for one). Over 400 lines on purpose: each
+set-based statement has its PostgreSQL and its SQLite form side by side
+(one transaction there, short ones here), so a change to one is made
+against the other.
 
 Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
 (story, entity) pairs get ★, the next 35 % ★★, the next 20 % ★★★ and the top

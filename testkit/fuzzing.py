@@ -1,5 +1,7 @@
 """Hostile input, generated (issue #15): hypothesis strategies for every entry
-point and the invariants each must keep, whatever it is fed.
+point and the invariants each must keep, whatever it is fed. Over 400 lines:
+each strategy sits beside the invariants it is checked against (a library for
+tests/test_fuzz.py and bench/fuzz.py).
 
 Entry points: the ingest command over JSONL files, HTML files, feeds and URLs;
 the admin's add form; the pages and the API with arbitrary parameters.

@@ -1,7 +1,7 @@
 """Real PostgreSQL and Redis servers for the tests, from the Debian packages.
 
 Each server runs from a temporary directory on a free loopback port and is
-stopped afterwards. `python -m tests.servers postgres redis -- CMD…` runs a
+stopped afterwards. `python -m testkit.servers postgres redis -- CMD…` runs a
 command with DATABASE_URL / CELERY_BROKER_URL / CACHE_URL pointing at them.
 
 A missing server binary skips what needs it, except under CI=true, where it
@@ -273,7 +273,7 @@ def redis_server() -> Iterator[RedisServer]:
 
 def main(argv: list[str]) -> int:
     if "--" not in argv:
-        print("usage: python -m tests.servers [postgres] [redis] -- CMD…", file=sys.stderr)
+        print("usage: python -m testkit.servers [postgres] [redis] -- CMD…", file=sys.stderr)
         return 2
     wanted, command = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
     # Stopped from outside (a CI timeout, `kill`): unwind, so the command is

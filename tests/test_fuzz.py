@@ -1,7 +1,7 @@
 """Property-based fuzzing of every entry point with hostile input (issue #15).
 
 Derandomised, so a run is the same every time; the strategies and invariants
-are in tests/fuzzing.py, which bench/fuzz.py runs for much longer. A failure
+are in testkit/fuzzing.py, which bench/fuzz.py runs for much longer. A failure
 found there becomes a fixed bug with a regression test (tests/articles/
 test_isolation.py), not a new example here.
 """

@@ -2,7 +2,7 @@
 
 These fixtures run in the PostgreSQL pass of `make test`:
 
-    python -m tests.servers postgres -- pytest tests/integration
+    python -m testkit.servers postgres -- pytest tests/integration
 
 pytest-django's test database is reached by the workers through DATABASE_URL
 built from `connection.settings_dict`; `transactional_db` makes what the test
@@ -58,7 +58,7 @@ def postgres_url(transactional_db) -> str:
     if connection.vendor != "postgresql":
         unavailable(
             "the integration tests need PostgreSQL: run them with "
-            "`python -m tests.servers postgres -- pytest tests/integration`"
+            "`python -m testkit.servers postgres -- pytest tests/integration`"
         )
     s = connection.settings_dict
     credentials = quote(s["USER"] or "", safe="")

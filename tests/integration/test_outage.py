@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from entities.admin import QUEUE_DOWN
+from entities.decisions import QUEUE_DOWN
 from entities.models import Alias, Entity, Mention
 from newsgraph.infra.outbox import QueuedTask
 from newsgraph.infra.queue import republish_queued

@@ -1,4 +1,4 @@
-"""tests.servers, which `make test` runs the PostgreSQL pass under, leaves no
+"""testkit.servers, which `make test` runs the PostgreSQL pass under, leaves no
 server behind when it is stopped from outside."""
 
 from __future__ import annotations
