@@ -25,6 +25,8 @@ from django.conf import settings
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, SSLError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from articles.addresses import address_refusal
+
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_REDIRECTS = 5
@@ -32,9 +34,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
 USER_AGENT = "newsgraph/0.1 (news entity index)"
 
-# Not covered by ipaddress's flags on every Python version (shared address
-# space for carrier-grade NAT is neither private nor global).
-_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)["']""")
 
@@ -152,29 +151,10 @@ def _parse(url: str) -> _Target:
 
 
 def refusal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    """Why an address may not be fetched from, or "" if it may."""
-    if isinstance(address, ipaddress.IPv6Address):
-        # ::ffff:127.0.0.1 and 2002:7f00:1::/48 reach IPv4 hosts: judge those.
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None:
-            address = embedded
-    if address.is_loopback:
-        return "" if settings.FETCH_ALLOW_LOOPBACK else "loopback"
-    if address.is_link_local:
-        return "link-local"
-    if address.is_multicast:
-        return "multicast"
-    if address.is_unspecified:
-        return "unspecified"
-    if address in _SHARED_ADDRESS_SPACE:
-        return "shared (carrier-grade NAT)"
-    if address.is_reserved:
-        return "reserved"
-    if address.is_private:
-        return "private"
-    if not address.is_global:  # documentation, benchmarking and other special ranges
-        return "reserved"
-    return ""
+    """Why an address may not be fetched from, or "" if it may: our own table
+    of special-purpose ranges (articles/addresses.py), never the interpreter's
+    flags, which differ between Python patch releases."""
+    return address_refusal(address, allow_loopback=settings.FETCH_ALLOW_LOOPBACK)
 
 
 def resolve_public(host: str, port: int) -> list[str]:
@@ -194,7 +174,7 @@ def resolve_public(host: str, port: int) -> list[str]:
         reason = refusal_reason(address)
         if reason:
             shown = host if host == text else f"{host} ({text})"
-            raise FetchError(f"refused to fetch from {shown}: {reason} address")
+            raise FetchError(f"refused to fetch from {shown}: {reason}")
         if text not in addresses:
             addresses.append(text)
     if not addresses:
