@@ -312,13 +312,39 @@ def _too_large(size: int | None, limit: int) -> str:
 
 def _looks_binary(content: bytes, *, charset: str) -> bool:
     """NUL bytes in the head of a document mean an image or archive, not text
-    (UTF-16 text, which has them, has a BOM or says so)."""
+    (UTF-16 and UTF-32 text, which has them, has a BOM, starts as XML
+    Appendix F describes, or says so)."""
     head = content[:4096]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _codec(charset).startswith(
-        ("utf-16", "utf-32")
-    ):
+    if unicode_signature(head) or _codec(charset).startswith(("utf-16", "utf-32")):
         return False
     return b"\x00" in head
+
+
+# XML 1.0 Appendix F.1: a byte order mark, else how "<" (or "<?xm") is spelt
+# in the first four bytes. UTF-32's marks first: FF FE 00 00 begins like
+# UTF-16LE's. (The unusual UCS-4 orders 2143 and 3412 have no Python codec.)
+_SIGNATURES = (
+    (codecs.BOM_UTF32_BE, "utf-32-be", len(codecs.BOM_UTF32_BE)),
+    (codecs.BOM_UTF32_LE, "utf-32-le", len(codecs.BOM_UTF32_LE)),
+    (codecs.BOM_UTF8, "utf-8", len(codecs.BOM_UTF8)),
+    (codecs.BOM_UTF16_BE, "utf-16-be", len(codecs.BOM_UTF16_BE)),
+    (codecs.BOM_UTF16_LE, "utf-16-le", len(codecs.BOM_UTF16_LE)),
+    (b"\x00\x00\x00<", "utf-32-be", 0),
+    (b"<\x00\x00\x00", "utf-32-le", 0),
+    (b"\x00<\x00?", "utf-16-be", 0),
+    (b"<\x00?\x00", "utf-16-le", 0),
+)
+
+
+def unicode_signature(content: bytes) -> tuple[str, int] | None:
+    """(encoding, length of the byte order mark) of a document that starts
+    with a BOM or, without one, with "<" in UTF-16 or UTF-32, as XML 1.0
+    Appendix F detects them; None for anything else (ASCII-compatible bytes,
+    whose declaration or charset decides)."""
+    for signature, encoding, bom in _SIGNATURES:
+        if content.startswith(signature):
+            return encoding, bom
+    return None
 
 
 # --- decoding --------------------------------------------------------------------
@@ -336,19 +362,17 @@ def _codec(name: str | bytes | None) -> str:
 def decode_body(content: bytes, *, declared: str = "") -> str:
     """Text of a response that survives wrong or missing charsets.
 
-    A BOM wins; then UTF-8 if the bytes are valid UTF-8 (text in a legacy
-    charset almost never is, while "charset=iso-8859-1" on UTF-8 pages is a
-    common misdeclaration); then the declared charset, then the document's own
-    declaration, each only if the bytes really decode in it; then detection,
+    A BOM (or a UTF-16/32 start XML Appendix F recognises) wins; then UTF-8
+    if the bytes are valid UTF-8 (text in a legacy charset almost never is,
+    while "charset=iso-8859-1" on UTF-8 pages is a common misdeclaration);
+    then the declared charset, then the document's own declaration, each
+    only if the bytes really decode in it; then detection,
     with U+FFFD for what does not decode.
     """
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if content.startswith(bom):
-            return content.decode(encoding, errors="replace").lstrip("\ufeff")
+    signature = unicode_signature(content)
+    if signature:
+        encoding, bom = signature
+        return content[bom:].decode(encoding, errors="replace")
     head = content[:4096]
     in_document = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     candidates = ["utf-8", _codec(declared), _codec(in_document.group(1) if in_document else None)]
