@@ -143,6 +143,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 # Lock-outs are logged (logger "axes") with the account and the address, so an
 # operator knows what to unlock; passwords are never logged.
 AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_VERBOSE = False  # no banner at every start; the lock-out lines still name both
 
 ROOT_URLCONF = "newsgraph.urls"
 WSGI_APPLICATION = "newsgraph.wsgi.application"
