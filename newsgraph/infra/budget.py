@@ -8,7 +8,8 @@ REQUEST_BUDGETS maps a kind to its requests per REQUEST_BUDGET_WINDOW
 seconds (0 turns that kind's budget off), REQUEST_BUDGET_VIEWS maps view
 names to kinds. The counts live in the REQUEST_BUDGET_CACHE cache (Redis
 in production, so every web process shares them): one fixed-window counter
-per client, kind and window: one round trip to Redis (bench/budget.py). If
+per client, kind and window, counted in one round trip to Redis
+(bench/budget.py). If
 the cache fails, requests are let through (a budget must not take the site
 down) and the failure is logged.
 """
