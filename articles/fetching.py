@@ -2,7 +2,8 @@
 
 Every hop of a request (the URL and each redirect) is checked the same way:
 http(s) only, the host resolved once with getaddrinfo, every address it
-resolves to must be public, and the connection goes to *that* address (with
+resolves to must be public by our own table of special-purpose ranges
+(articles/addresses.py), and the connection goes to *that* address (with
 the name in the Host header and in TLS SNI and certificate checks), so a
 second lookup cannot be answered differently (DNS rebinding). The body is
 streamed with a cap counted after decompression and an overall deadline.
