@@ -4,7 +4,8 @@ address checked are audited together.
 
 Every hop of a request (the URL and each redirect) is checked the same way:
 http(s) only, the host resolved once with getaddrinfo, every address it
-resolves to must be public, and the connection goes to *that* address (with
+resolves to must be public by our own table of special-purpose ranges
+(articles/addresses.py), and the connection goes to *that* address (with
 the name in the Host header and in TLS SNI and certificate checks), so a
 second lookup cannot be answered differently (DNS rebinding). The body is
 streamed with a cap counted after decompression and an overall deadline.
@@ -27,6 +28,8 @@ from django.conf import settings
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, SSLError
 from urllib3.exceptions import HTTPError as Urllib3Error
 
+from articles.addresses import address_refusal
+
 ALLOWED_SCHEMES = frozenset({"http", "https"})
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 MAX_REDIRECTS = 5
@@ -34,9 +37,6 @@ REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
 USER_AGENT = "newsgraph/0.1 (news entity index)"
 
-# Not covered by ipaddress's flags on every Python version (shared address
-# space for carrier-grade NAT is neither private nor global).
-_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _XML_ENCODING = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([a-zA-Z0-9_.:-]+)["']""")
 
@@ -154,29 +154,10 @@ def _parse(url: str) -> _Target:
 
 
 def refusal_reason(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    """Why an address may not be fetched from, or "" if it may."""
-    if isinstance(address, ipaddress.IPv6Address):
-        # ::ffff:127.0.0.1 and 2002:7f00:1::/48 reach IPv4 hosts: judge those.
-        embedded = address.ipv4_mapped or address.sixtofour
-        if embedded is not None:
-            address = embedded
-    if address.is_loopback:
-        return "" if settings.FETCH_ALLOW_LOOPBACK else "loopback"
-    if address.is_link_local:
-        return "link-local"
-    if address.is_multicast:
-        return "multicast"
-    if address.is_unspecified:
-        return "unspecified"
-    if address in _SHARED_ADDRESS_SPACE:
-        return "shared (carrier-grade NAT)"
-    if address.is_reserved:
-        return "reserved"
-    if address.is_private:
-        return "private"
-    if not address.is_global:  # documentation, benchmarking and other special ranges
-        return "reserved"
-    return ""
+    """Why an address may not be fetched from, or "" if it may: our own table
+    of special-purpose ranges (articles/addresses.py), never the interpreter's
+    flags, which differ between Python patch releases."""
+    return address_refusal(address, allow_loopback=settings.FETCH_ALLOW_LOOPBACK)
 
 
 def resolve_public(host: str, port: int) -> list[str]:
@@ -196,7 +177,7 @@ def resolve_public(host: str, port: int) -> list[str]:
         reason = refusal_reason(address)
         if reason:
             shown = host if host == text else f"{host} ({text})"
-            raise FetchError(f"refused to fetch from {shown}: {reason} address")
+            raise FetchError(f"refused to fetch from {shown}: {reason}")
         if text not in addresses:
             addresses.append(text)
     if not addresses:
@@ -334,13 +315,39 @@ def _too_large(size: int | None, limit: int) -> str:
 
 def _looks_binary(content: bytes, *, charset: str) -> bool:
     """NUL bytes in the head of a document mean an image or archive, not text
-    (UTF-16 text, which has them, has a BOM or says so)."""
+    (UTF-16 and UTF-32 text, which has them, has a BOM, starts as XML
+    Appendix F describes, or says so)."""
     head = content[:4096]
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or _codec(charset).startswith(
-        ("utf-16", "utf-32")
-    ):
+    if unicode_signature(head) or _codec(charset).startswith(("utf-16", "utf-32")):
         return False
     return b"\x00" in head
+
+
+# XML 1.0 Appendix F.1: a byte order mark, else how "<" (or "<?xm") is spelt
+# in the first four bytes. UTF-32's marks first: FF FE 00 00 begins like
+# UTF-16LE's. (The unusual UCS-4 orders 2143 and 3412 have no Python codec.)
+_SIGNATURES = (
+    (codecs.BOM_UTF32_BE, "utf-32-be", len(codecs.BOM_UTF32_BE)),
+    (codecs.BOM_UTF32_LE, "utf-32-le", len(codecs.BOM_UTF32_LE)),
+    (codecs.BOM_UTF8, "utf-8", len(codecs.BOM_UTF8)),
+    (codecs.BOM_UTF16_BE, "utf-16-be", len(codecs.BOM_UTF16_BE)),
+    (codecs.BOM_UTF16_LE, "utf-16-le", len(codecs.BOM_UTF16_LE)),
+    (b"\x00\x00\x00<", "utf-32-be", 0),
+    (b"<\x00\x00\x00", "utf-32-le", 0),
+    (b"\x00<\x00?", "utf-16-be", 0),
+    (b"<\x00?\x00", "utf-16-le", 0),
+)
+
+
+def unicode_signature(content: bytes) -> tuple[str, int] | None:
+    """(encoding, length of the byte order mark) of a document that starts
+    with a BOM or, without one, with "<" in UTF-16 or UTF-32, as XML 1.0
+    Appendix F detects them; None for anything else (ASCII-compatible bytes,
+    whose declaration or charset decides)."""
+    for signature, encoding, bom in _SIGNATURES:
+        if content.startswith(signature):
+            return encoding, bom
+    return None
 
 
 # --- decoding --------------------------------------------------------------------
@@ -358,19 +365,17 @@ def _codec(name: str | bytes | None) -> str:
 def decode_body(content: bytes, *, declared: str = "") -> str:
     """Text of a response that survives wrong or missing charsets.
 
-    A BOM wins; then UTF-8 if the bytes are valid UTF-8 (text in a legacy
-    charset almost never is, while "charset=iso-8859-1" on UTF-8 pages is a
-    common misdeclaration); then the declared charset, then the document's own
-    declaration, each only if the bytes really decode in it; then detection,
+    A BOM (or a UTF-16/32 start XML Appendix F recognises) wins; then UTF-8
+    if the bytes are valid UTF-8 (text in a legacy charset almost never is,
+    while "charset=iso-8859-1" on UTF-8 pages is a common misdeclaration);
+    then the declared charset, then the document's own declaration, each
+    only if the bytes really decode in it; then detection,
     with U+FFFD for what does not decode.
     """
-    for bom, encoding in (
-        (codecs.BOM_UTF8, "utf-8"),
-        (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"),
-    ):
-        if content.startswith(bom):
-            return content.decode(encoding, errors="replace").lstrip("\ufeff")
+    signature = unicode_signature(content)
+    if signature:
+        encoding, bom = signature
+        return content[bom:].decode(encoding, errors="replace")
     head = content[:4096]
     in_document = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
     candidates = ["utf-8", _codec(declared), _codec(in_document.group(1) if in_document else None)]

@@ -4,6 +4,7 @@ The defaults are the embedded mode of `make run`: SQLite under ./data and no
 broker (Celery runs tasks in-process).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,12 +33,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "ninja",  # serves its Swagger UI from the package, not a CDN
+    "axes",  # admin login throttling (docs/SECURITY.md)
     "articles",
     "entities",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "newsgraph.infra.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,7 +48,102 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "newsgraph.infra.budget.RequestBudgetMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# --- What a page may do in the browser (docs/SECURITY.md) ---------------------
+# Scripts, styles, images and fonts from our own origin only; nothing inline,
+# no eval, no plugins, no framing; fetch() only to ourselves (suggestions).
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'none'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'"],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "manifest-src": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}
+# ninja's bundled Swagger UI (no CDN) sets style attributes and draws its
+# icons from data: URLs; its scripts are still our static files only.
+CONTENT_SECURITY_POLICY_PATHS = {
+    "/api/docs": {
+        **CONTENT_SECURITY_POLICY,
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+    },
+}
+CONTENT_SECURITY_POLICY_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+}
+SECURE_REFERRER_POLICY = "same-origin"  # publishers' sites get no referrer from us
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- Who a request comes from (newsgraph/infra/clients.py) --------------------
+# Behind a reverse proxy that sets it, the header with the client's address
+# ("X-Forwarded-For") and how many proxies of ours append to it; empty: the
+# peer address (REMOTE_ADDR). Never set it without such a proxy in front.
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+
+# --- Request budget per client (newsgraph/infra/budget.py) --------------------
+# Requests per REQUEST_BUDGET_WINDOW seconds from one address (an IPv6 /64);
+# beyond that, 429 with Retry-After. 0 turns a budget off.
+REQUEST_BUDGET_WINDOW = env.int("REQUEST_BUDGET_WINDOW", default=60)
+REQUEST_BUDGETS = {
+    "search": env.int("REQUEST_BUDGET_SEARCH", default=120),  # text searches, page and API
+    "suggest": env.int("REQUEST_BUDGET_SUGGEST", default=600),  # typing in the search box
+    "pages": env.int("REQUEST_BUDGET_PAGES", default=600),  # story and entity pages, feeds
+    "api": env.int("REQUEST_BUDGET_API", default=600),  # the rest of /api/
+}
+REQUEST_BUDGET_VIEWS = {
+    "articles:search": "search",  # only with a q: the front page counts as "pages"
+    "articles:search-alt": "search",
+    "api:search": "search",
+    "articles:suggest": "suggest",
+    "api:suggest": "suggest",
+    "articles:detail": "pages",
+    "entities:detail": "pages",
+    "entities:feed": "pages",
+}
+REQUEST_BUDGET_CACHE = env.str("REQUEST_BUDGET_CACHE", default="default")
+
+# --- Admin login throttling (django-axes) -------------------------------------
+# After AXES_FAILURE_LIMIT wrong passwords for one account (from anywhere), or
+# from one address (for any account), logins are refused with 429 for
+# AXES_COOLOFF_TIME; an administrator unlocks sooner by deleting the access
+# attempts in the admin ("Axes" section) or `manage.py axes_reset_username`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "newsgraph.infra.clients.client_ip"
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Lock-outs are logged (logger "axes") with the account and the address, so an
+# operator knows what to unlock; passwords are never logged.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_VERBOSE = False  # no banner at every start; the lock-out lines still name both
 
 ROOT_URLCONF = "newsgraph.urls"
 WSGI_APPLICATION = "newsgraph.wsgi.application"
@@ -149,6 +247,8 @@ LOGGING = {
         "newsgraph": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
         "articles": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
         "entities": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+        # Lock-outs and failed logins (django-axes).
+        "axes": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     },
 }
 
