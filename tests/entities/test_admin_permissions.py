@@ -4,8 +4,8 @@ visitor and an editor, each with and without a valid CSRF token. Only the
 editor with a valid token changes anything; the others' POSTs queue nothing
 and write nothing."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
