@@ -243,6 +243,9 @@ def _unmerge(restore: dict) -> list[Entity]:
     for alias in restore.get("aliases_removed", []):
         if not Alias.objects.filter(key=rule_key(alias["name"])).exists():
             Alias.objects.create(**alias)
+    # Stories the merge re-read with the name as the target's (another
+    # entity's surname) are read again without it.
+    _reextract_surfaces([e.name for e in back], exclude_entity_ids=[e.pk for e in back])
     schedule_rescore()
     return back
 
