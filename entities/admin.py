@@ -47,7 +47,9 @@ def _check_rename(entity: Entity, name: str) -> None:
         raise ValidationError(str(exc)) from None
 
 
-class AliasInline(admin.TabularInline):
+class AliasInline(admin.StackedInline):
+    """Stacked, not tabular: each field has its own label (axe: label)."""
+
     model = Alias
     extra = 1
     fields = ["name"]

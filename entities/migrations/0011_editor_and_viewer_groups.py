@@ -8,7 +8,8 @@ APPS = ("articles", "entities")
 GROUPS = ("Editors", "Viewers")
 
 
-def create_groups(apps, schema_editor):
+def create_groups(apps, schema_editor=None):
+    """Also run by tests whose database was flushed (transactional tests)."""
     # Permissions are created after all migrations ran (post_migrate): make
     # them now, for the groups to hold them.
     for label in (*APPS, "auth", "contenttypes"):

@@ -40,7 +40,7 @@ class World:
 
 
 @pytest.fixture
-def world(db, monkeypatch) -> World:
+def world(db, monkeypatch, editor_groups) -> World:
     queued: list[str] = []
 
     def enqueue(task, *args, **kwargs):
@@ -256,7 +256,9 @@ def test_an_editor_without_a_csrf_token_is_refused(world, case):
     assert not case.happened(world)
 
 
-def test_the_groups_hold_every_action_permission_for_editors_and_view_only_for_viewers(db):
+def test_the_groups_hold_every_action_permission_for_editors_and_view_only_for_viewers(
+    editor_groups,
+):
     custom = {
         "merge_entity",
         "block_entity",

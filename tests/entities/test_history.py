@@ -16,7 +16,7 @@ from tests.entities.test_admin import CHANGELIST, SearchPage, action, submit_int
 
 
 @pytest.fixture
-def editor(db):
+def editor(editor_groups):
     user = get_user_model().objects.create_user("ada", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name="Editors"))
     return user
