@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.test import Client
 
+from entities import services
+from entities.history import acting_as
 from entities.models import Alias, Change, DuplicateCandidate, Entity, Mention
 from tests.entities.conftest import BARE_TRUMP, DONALD_TRUMP, KETTLES, MELANIA, PMF, entity_named
 from tests.entities.test_admin import CHANGELIST, SearchPage, action, submit_intermediate
@@ -309,3 +311,38 @@ def test_a_blocked_entitys_page_is_gone_with_a_reason(ingest_story, post, client
     assert client.get(f"/entities/{kettles.slug}/feed/").status_code == 410
     assert client.get(f"/api/entities/{kettles.slug}/").status_code == 410
     assert client.get("/entities/no-such-entity/").status_code == 404
+
+
+# --- page costs --------------------------------------------------------------------------------
+
+
+def _queries(client, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_the_changes_list_and_an_entity_history_cost_the_same_for_3_or_30_changes(
+    editor, editor_client
+):
+    from tests.factories import EntityFactory
+
+    entity = EntityFactory(name="Kettles")
+    counts = []
+    for n in (3, 30):
+        for _ in range(n - Change.objects.count()):
+            with acting_as(editor.pk):
+                services.entity_change_type(
+                    entity_id=entity.pk, type_="GPE" if entity.type == "ORG" else "ORG"
+                )
+            entity.refresh_from_db()
+        counts.append(
+            (
+                _queries(editor_client, "/admin/entities/change/"),
+                _queries(editor_client, f"{CHANGELIST}{entity.pk}/history/"),
+            )
+        )
+    assert counts[0] == counts[1], counts
