@@ -625,8 +625,12 @@ class ChangeAdmin(admin.ModelAdmin):
             return HttpResponse(status=405, headers={"Allow": "POST"})
         if not self.has_undo_permission(request):
             raise PermissionDenied
-        change = get_object_or_404(Change, pk=pk)
-        if change.can_be_undone:
+        change = get_object_or_404(Change.objects.select_related("undone_by"), pk=pk)
+        try:
+            services.change_undo_check(change=change)
+        except CurationError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
             enqueue(tasks.undo_change, change.pk, _user_id(request))
             self.message_user(
                 request,
@@ -634,6 +638,4 @@ class ChangeAdmin(admin.ModelAdmin):
                 "history when done.",
                 messages.SUCCESS,
             )
-        else:
-            self.message_user(request, "This change cannot be undone.", messages.WARNING)
         return HttpResponseRedirect(reverse("admin:entities_change_change", args=[pk]))

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -206,14 +207,8 @@ def _unmerge(restore: dict) -> list[Entity]:
         data = dict(snapshot["entity"])
         for field in ("first_seen", "last_seen", "created_at"):
             data[field] = parse_datetime(data[field]) if data[field] else None
-        if Entity.objects.filter(pk=data["id"]).exists():
-            raise CurationError(f"“{data['name']}” is already back.")
         key = name_key(data["name"])
-        if Entity.objects.filter(key=key, type=data["type"]).exists():
-            raise CurationError(
-                f"An entity called “{data['name']}” exists again: merge or rename it first."
-            )
-        EntitySlug.objects.filter(slug=data["slug"], entity_id=target_id).delete()
+        EntitySlug.objects.filter(slug=data["slug"]).delete()  # its address back
         entity = Entity(**data)
         if Entity.objects.filter(slug=entity.slug).exists():
             entity.slug = Entity.unique_slug(entity.name, entity.type)
@@ -640,10 +635,31 @@ def change_undo(*, change_id: int) -> Change | None:
     change = Change.objects.select_for_update().get(pk=change_id)
     if not change.can_be_undone:
         return None
-    undo = _UNDO.get(change.action)
-    if undo is None:
-        raise CurationError("This change cannot be undone.")
-    return undo(change)
+    change_undo_check(change=change)
+    return _UNDO[change.action](change)
+
+
+def change_undo_check(*, change: Change) -> None:
+    """Raise CurationError if undoing the change would be refused. The admin
+    calls it before queueing the undo, which runs where no editor reads."""
+    if change.action not in _UNDO or not change.can_be_undone:
+        raise CurationError("This change cannot be undone (or it was undone already).")
+    if change.action in (Change.Action.MERGE, Change.Action.ACCEPT):
+        if not Entity.objects.filter(pk=change.restore["target"]).exists():
+            raise CurationError(
+                "The entity they were merged into is gone (merged again?): undo that first."
+            )
+        for snapshot in change.restore["sources"]:
+            data = snapshot["entity"]
+            if Entity.objects.filter(
+                Q(pk=data["id"]) | Q(key=name_key(data["name"]), type=data["type"])
+            ).exists():
+                raise CurationError(
+                    f"An entity called “{data['name']}” exists again: merge or rename it first."
+                )
+    rules = (Change.Action.RULE_ADDED, Change.Action.RULE_ON, Change.Action.RULE_OFF)
+    if change.action in rules and not Alias.objects.filter(pk=change.restore.get("alias_id")):
+        raise CurationError("The rule no longer exists.")
 
 
 def _undo_merge(change: Change) -> Change:
@@ -696,9 +712,7 @@ def _undo_retype(change: Change) -> Change | None:
 
 def _undo_rule(change: Change) -> Change | None:
     """A rule written or turned on is turned off; one turned off, on."""
-    alias_id = change.restore.get("alias_id")
-    if not Alias.objects.filter(pk=alias_id).exists():
-        raise CurationError("The rule no longer exists.")
+    alias_id = change.restore["alias_id"]
     alias_set_active(
         alias_id=alias_id, active=change.action == Change.Action.RULE_OFF, undo_of=change
     )

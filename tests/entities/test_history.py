@@ -346,3 +346,20 @@ def test_the_changes_list_and_an_entity_history_cost_the_same_for_3_or_30_change
             )
         )
     assert counts[0] == counts[1], counts
+
+
+def test_an_undo_that_would_be_refused_says_why_and_changes_nothing(
+    ingest_story, keep_apart, post, editor_client
+):
+    donald, trump = _two_trumps(ingest_story, keep_apart)
+    _merge(post, donald, trump)
+    merge = Change.objects.get(action=Change.Action.MERGE)
+    # Since the merge, an entity called "Trump" came back some other way.
+    Alias.objects.filter(name="Trump").delete()
+    back = Entity.objects.create(name="Trump", type="PERSON")
+
+    response = editor_client.post(f"/admin/entities/change/{merge.pk}/undo/", follow=True)
+
+    assert "An entity called “Trump” exists again" in response.content.decode()
+    assert not Change.objects.filter(undo_of=merge).exists()
+    assert list(Entity.objects.filter(name="Trump")) == [back]
