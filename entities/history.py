@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
@@ -35,6 +36,10 @@ def current_actor() -> int | None:
     return _actor.get()
 
 
+def current_username() -> str:
+    return _username(_actor.get())
+
+
 def record(
     *,
     action: str,
@@ -53,6 +58,7 @@ def record(
     user_id = _actor.get()
     change = Change.objects.create(
         user_id=user_id,
+        username=_username(user_id),
         action=action,
         summary=summary[:400],
         before=before or {},
@@ -80,6 +86,13 @@ def record(
             for obj in logged
         )
     return change
+
+
+def _username(user_id: int | None) -> str:
+    if user_id is None:
+        return ""
+    User = get_user_model()
+    return User.objects.filter(pk=user_id).values_list(User.USERNAME_FIELD, flat=True).first() or ""
 
 
 # --- automatic rules, wherever they are written or withdrawn ------------------------------

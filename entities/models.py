@@ -471,6 +471,8 @@ class Change(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The editor's name, kept if their account is deleted ("" for the system).
+    username = models.CharField(max_length=150, blank=True, default="")
     action = models.CharField(max_length=16, choices=Action.choices)
     summary = models.CharField(max_length=400)
     before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
@@ -521,7 +523,7 @@ class Change(models.Model):
 
     @property
     def who(self) -> str:
-        return self.user.get_username() if self.user else "the system"
+        return self.username or "the system"
 
 
 class ChangeSubject(models.Model):

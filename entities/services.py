@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -521,13 +520,7 @@ def rules_remove_apply(
 
 
 def _editor_label() -> str:
-    user_id = history.current_actor()
-    if user_id is None:
-        return "an editor"
-    username = (
-        get_user_model().objects.filter(pk=user_id).values_list("username", flat=True).first()
-    )
-    return username or "an editor"
+    return history.current_username() or "an editor"
 
 
 @transaction.atomic

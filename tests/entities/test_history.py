@@ -88,6 +88,9 @@ def test_a_rename_is_recorded_with_the_editor_and_shows_in_the_entity_history(
     assert "ada" in history and "Renamed “Popular Mobilization Forces” to" in history
     # And in Django's own admin log of the entity.
     assert LogEntry.objects.filter(object_id=str(pmf.pk), user=editor).exists()
+    # Who did it outlives their account.
+    editor.delete()
+    assert Change.objects.get(pk=change.pk).who == "ada"
 
 
 def test_a_merge_is_recorded_and_undone_from_its_page_brings_both_entities_back(
