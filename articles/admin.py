@@ -4,6 +4,7 @@ import logging
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -84,7 +85,13 @@ class ArticleAdmin(admin.ModelAdmin):
             return "saved page"
         return format_html('<a href="{}" rel="noopener noreferrer">original</a>', article.url)
 
-    @admin.action(description="Re-extract entities", permissions=["change"])
+    def has_reextract_permission(self, request) -> bool:
+        return request.user.has_perm("articles.reextract_article")
+
+    def has_ingest_permission(self, request) -> bool:
+        return request.user.has_perm("articles.ingest_article")
+
+    @admin.action(description="Re-extract entities", permissions=["reextract"])
     def reextract(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         count = services.articles_reset_for_extraction(article_ids=ids)
@@ -127,8 +134,8 @@ class ArticleAdmin(admin.ModelAdmin):
         return redirect("admin:articles_article_ingest")
 
     def ingest_view(self, request):
-        if not self.has_add_permission(request):
-            return redirect("admin:index")
+        if not self.has_ingest_permission(request):
+            raise PermissionDenied
         form = IngestForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
@@ -202,7 +209,10 @@ class FeedAdmin(admin.ModelAdmin):
     actions = ["poll_now"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
-    @admin.action(description="Poll now", permissions=["change"])
+    def has_poll_permission(self, request) -> bool:
+        return request.user.has_perm("articles.poll_feed")
+
+    @admin.action(description="Poll now", permissions=["poll"])
     def poll_now(self, request, queryset):
         ids = list(queryset.values_list("pk", flat=True))
         for feed_id in ids:

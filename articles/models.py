@@ -93,6 +93,11 @@ class Article(models.Model):
     objects = ArticleQuerySet.as_manager()
 
     class Meta:
+        # Checked by the story admin's own actions and pages (SPEC §11).
+        permissions = [
+            ("reextract_article", "Can re-extract stories"),
+            ("ingest_article", "Can add stories by URL or text"),
+        ]
         indexes = [
             models.Index(fields=["-published_at", "-id"], name="article_newest_idx"),
             models.Index(fields=["status", "id"], name="article_status_idx"),
@@ -167,6 +172,7 @@ class Feed(models.Model):
     objects = FeedQuerySet.as_manager()
 
     class Meta:
+        permissions = [("poll_feed", "Can poll feeds now")]
         ordering = ["title", "url"]
 
     def __str__(self) -> str:

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--checks", type=int, default=20_000)
     args = p.parse_args(argv)
 
-    from tests.servers import redis_server
+    from testkit.servers import redis_server
 
     with redis_server() as redis:
         os.environ.update(

@@ -15,3 +15,7 @@ class EntitiesConfig(AppConfig):
         from articles.signals import story_redated  # connected once the apps are ready
 
         story_redated.connect(_story_redated, dispatch_uid="entities-story-redated")
+
+        from entities.history import connect_signals
+
+        connect_signals()

@@ -3,7 +3,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models
 from django.db.models.expressions import RawSQL
 from django.urls import reverse
@@ -88,6 +90,13 @@ class Entity(models.Model):
 
     class Meta:
         verbose_name_plural = "entities"
+        # One per curation action, each checked by its own admin action (SPEC §11).
+        permissions = [
+            ("merge_entity", "Can merge entities"),
+            ("block_entity", "Can block and unblock entities"),
+            ("rename_entity", "Can rename entities"),
+            ("retype_entity", "Can change the type of entities"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["key", "type"], name="entity_unique_key_type"),
         ]
@@ -125,14 +134,23 @@ class Entity(models.Model):
         return [a.name for a in sorted(rules, key=lambda a: (a.automatic, a.name.casefold()))]
 
     @classmethod
-    def unique_slug(cls, name: str, type_: str) -> str:
+    def unique_slug(cls, name: str, type_: str, *, entity_id: int | None = None) -> str:
+        """A free address for the name: never one another entity has or had
+        (old addresses redirect, EntitySlug); the entity's own old one is free."""
         base = slugify(name)[:200] or "entity"
         candidates = [base, f"{base}-{type_.lower().replace('_', '-')}"]
+
+        def taken(slug: str) -> bool:
+            return (
+                cls.objects.filter(slug=slug).exclude(pk=entity_id).exists()
+                or EntitySlug.objects.filter(slug=slug).exclude(entity_id=entity_id).exists()
+            )
+
         for candidate in candidates:
-            if not cls.objects.filter(slug=candidate).exists():
+            if not taken(candidate):
                 return candidate
         n = 2
-        while cls.objects.filter(slug=f"{candidates[1]}-{n}").exists():
+        while taken(f"{candidates[1]}-{n}"):
             n += 1
         return f"{candidates[1]}-{n}"
 
@@ -166,6 +184,7 @@ class Alias(models.Model):
     class Meta:
         verbose_name_plural = "aliases"
         ordering = ["name"]
+        permissions = [("toggle_alias", "Can turn rules off and on")]
 
     def __str__(self) -> str:
         return f"{self.name} → {self.entity.name}"
@@ -367,8 +386,12 @@ class DuplicateCandidate(models.Model):
         ACCEPTED = "accepted", "Merged"
         REJECTED = "rejected", "Kept apart"
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
-    other = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="+")
+    # A decided pair outlives the entity merged away (its name kept below), so
+    # it stays listed under its decision.
+    entity = models.ForeignKey(Entity, on_delete=models.SET_NULL, null=True, related_name="+")
+    other = models.ForeignKey(Entity, on_delete=models.SET_NULL, null=True, related_name="+")
+    entity_name = models.CharField(max_length=200, blank=True, default="")
+    other_name = models.CharField(max_length=200, blank=True, default="")
     reason = models.CharField(max_length=200)
     evidence = models.JSONField(default=dict, blank=True)
     stories_affected = models.PositiveIntegerField(default=0)
@@ -380,9 +403,141 @@ class DuplicateCandidate(models.Model):
         verbose_name = "possible duplicate"
         verbose_name_plural = "possible duplicates"
         ordering = ["-stories_affected", "id"]
+        permissions = [("decide_duplicatecandidate", "Can accept or reject possible duplicates")]
         constraints = [
             models.UniqueConstraint(fields=["entity", "other"], name="duplicate_unique_pair"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.entity} / {self.other}?"
+        return f"{self.entity_label} / {self.other_label}?"
+
+    @property
+    def entity_label(self) -> str:
+        return self.entity.name if self.entity else self.entity_name
+
+    @property
+    def other_label(self) -> str:
+        return self.other.name if self.other else self.other_name
+
+
+# --- accountability (SPEC §11) ---------------------------------------------------------------
+
+
+class EntitySlug(models.Model):
+    """An address an entity had before (a rename) or that a merged entity had:
+    it answers with a permanent redirect to the entity's current page, so
+    links in newsletters and feed readers keep working."""
+
+    slug = models.SlugField(max_length=220, unique=True)
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="old_slugs")
+    # The name of the entity merged into `entity` that had this address ("" after a rename).
+    merged_from = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "old address"
+
+    def __str__(self) -> str:
+        return f"{self.slug} → {self.entity.slug}"
+
+
+class ChangeQuerySet(models.QuerySet):
+    def about_entity(self, entity_id: int) -> ChangeQuerySet:
+        return self.filter(subjects__entity_id=entity_id).distinct()
+
+
+class Change(models.Model):
+    """One change to the entity graph: an editor's curation or a rule the
+    corpus wrote or withdrew, with who (none: the system, with its
+    evidence), when, before → after and the stories it touched. An undo is a
+    change of its own, pointing at the one it undid."""
+
+    class Action(models.TextChoices):
+        MERGE = "merge", "Merged"
+        BLOCK = "block", "Blocked"
+        UNBLOCK = "unblock", "Unblocked"
+        RENAME = "rename", "Renamed"
+        RETYPE = "retype", "Type changed"
+        ACCEPT = "accept", "Possible duplicate accepted"
+        REJECT = "reject", "Possible duplicate kept apart"
+        RULE_ADDED = "rule_added", "Rule written"
+        RULE_REMOVED = "rule_removed", "Rule withdrawn"
+        RULE_OFF = "rule_off", "Rule turned off"
+        RULE_ON = "rule_on", "Rule turned on"
+        NAME_BLOCKED = "name_blocked", "Name blocked"
+        NAME_UNBLOCKED = "name_unblocked", "Name unblocked"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The editor's name, kept if their account is deleted ("" for the system).
+    username = models.CharField(max_length=150, blank=True, default="")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    summary = models.CharField(max_length=400)
+    before = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    after = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    evidence = models.TextField(blank=True)
+    stories = models.PositiveIntegerField(default=0, help_text="Stories touched.")
+    # What an undo needs that before/after do not show (a merged entity's
+    # mentions and aliases).
+    restore = models.JSONField(default=dict, blank=True, editable=False, encoder=DjangoJSONEncoder)
+    undo_of = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="undone_by"
+    )
+
+    objects = ChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("undo_change", "Can undo changes")]
+
+    UNDOABLE = frozenset(
+        {
+            Action.MERGE,
+            Action.ACCEPT,
+            Action.REJECT,
+            Action.BLOCK,
+            Action.UNBLOCK,
+            Action.RENAME,
+            Action.RETYPE,
+            Action.RULE_ADDED,
+            Action.RULE_OFF,
+            Action.RULE_ON,
+        }
+    )
+
+    def __str__(self) -> str:
+        return self.summary
+
+    @property
+    def can_be_undone(self) -> bool:
+        """Not an undo itself, not undone yet (load with select_related("undone_by"))."""
+        if self.action not in self.UNDOABLE or self.undo_of_id is not None:
+            return False
+        try:
+            self.undone_by  # noqa: B018
+        except Change.DoesNotExist:
+            return True
+        return False
+
+    @property
+    def who(self) -> str:
+        return self.username or "the system"
+
+
+class ChangeSubject(models.Model):
+    """An entity a change is about. No database constraint: an entity merged
+    away keeps its history, and finds it again when the merge is undone (it
+    comes back under its own id)."""
+
+    change = models.ForeignKey(Change, on_delete=models.CASCADE, related_name="subjects")
+    entity = models.ForeignKey(
+        Entity, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["entity", "change"], name="change_subject_entity_idx")]
+
+    def __str__(self) -> str:
+        return f"change {self.change_id} about entity {self.entity_id}"

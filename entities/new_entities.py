@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from entities.models import Entity
+from entities.models import Entity, EntitySlug
 from entities.normalize import name_key, surname_key
 
 
@@ -17,6 +17,8 @@ def create_entities(names: list[tuple[str, str]]) -> list[Entity]:
     new = [Entity(name=name, key=name_key(name), type=type_) for name, type_ in names]
     slugs = [slugify(e.name)[:200] or "entity" for e in new]
     taken = set(Entity.objects.filter(slug__in=set(slugs)).values_list("slug", flat=True))
+    # An address another entity had still leads there (it redirects).
+    taken.update(EntitySlug.objects.filter(slug__in=set(slugs)).values_list("slug", flat=True))
     unique = []
     for entity, slug in zip(new, slugs, strict=True):
         entity.surname_key = surname_key(entity.key, entity.type)

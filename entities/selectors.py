@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from entities import scoring
-from entities.models import Entity, Mention
+from entities.models import Entity, EntitySlug, Mention
 from newsgraph.infra import pagecache
 
 logger = logging.getLogger(__name__)
@@ -331,3 +331,31 @@ def _trending_entities(*, limit: int, days: int) -> list[Entity]:
         entities.append(entity)
     entities.sort(key=lambda e: (-round(e.trend, 9), -e.week, e.name.casefold()))
     return entities[:limit]
+
+
+# --- addresses that never break (SPEC §11) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntityAddress:
+    """Where an entity address leads: the entity shown there, or the entity
+    it moved to (a rename: `moved`; a merge: `merged`), or a blocked one
+    (`gone`). `entity` is None for an address never used."""
+
+    entity: Entity | None
+    moved: bool = False
+    merged: bool = False
+    gone: bool = False
+
+
+def entity_address(slug: str) -> EntityAddress:
+    """One query for a current address; one more for an old one."""
+    entity = Entity.objects.filter(slug=slug).first()
+    if entity is not None:
+        return EntityAddress(entity=entity, gone=entity.blocked)
+    old = EntitySlug.objects.filter(slug=slug).select_related("entity").first()
+    if old is None:
+        return EntityAddress(entity=None)
+    return EntityAddress(
+        entity=old.entity, moved=True, merged=bool(old.merged_from), gone=old.entity.blocked
+    )

@@ -14,6 +14,7 @@ from articles.handover import EXTRACT_TASK, RESCORE_ALL_TASK
 from articles.models import Article
 from entities import extraction, services, settle
 from entities.extraction import RERESOLVE_TASK
+from entities.history import acting_as
 from entities.models import Entity
 from entities.rescore_requests import RESCORE_PENDING_KEY, schedule_rescore
 from entities.scoring import rescore_all as rescore_corpus
@@ -104,46 +105,71 @@ def settle_entities() -> int:
     return looked_at
 
 
-@shared_task(acks_late=True, **RETRY)
-def merge_entities(target_id: int, source_ids: list[int]) -> None:
-    services.entities_merge(target_id=target_id, source_ids=source_ids)
+# Curation: each runs for the editor who asked (user_id), whom its history
+# entry names; None is the system.
 
 
 @shared_task(acks_late=True, **RETRY)
-def block_entities(entity_ids: list[int]) -> None:
-    services.entities_block(entity_ids=entity_ids)
+def merge_entities(target_id: int, source_ids: list[int], user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.entities_merge(target_id=target_id, source_ids=source_ids)
 
 
 @shared_task(acks_late=True, **RETRY)
-def unblock_entities(entity_ids: list[int]) -> None:
-    services.entities_unblock(entity_ids=entity_ids)
+def block_entities(entity_ids: list[int], user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.entities_block(entity_ids=entity_ids)
 
 
 @shared_task(acks_late=True, **RETRY)
-def rename_entity(entity_id: int, name: str) -> None:
-    services.entity_rename(entity_id=entity_id, name=name)
+def unblock_entities(entity_ids: list[int], user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.entities_unblock(entity_ids=entity_ids)
 
 
 @shared_task(acks_late=True, **RETRY)
-def apply_alias(alias_id: int) -> None:
-    services.alias_apply(alias_id=alias_id)
+def rename_entity(entity_id: int, name: str, user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.entity_rename(entity_id=entity_id, name=name)
 
 
 @shared_task(acks_late=True, **RETRY)
-def apply_blocked_name(blocked_name_id: int) -> None:
-    services.blocked_name_apply(blocked_name_id=blocked_name_id)
+def apply_alias(alias_id: int, user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.alias_apply(alias_id=alias_id)
 
 
 @shared_task(acks_late=True, **RETRY)
-def apply_removed_rules(alias_names: list[str], blocked_names: list[str]) -> None:
-    services.rules_remove_apply(alias_names=alias_names, blocked_names=blocked_names)
+def apply_blocked_name(blocked_name_id: int, user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.blocked_name_apply(blocked_name_id=blocked_name_id)
 
 
 @shared_task(acks_late=True, **RETRY)
-def set_alias_active(alias_id: int, active: bool) -> None:
-    services.alias_set_active(alias_id=alias_id, active=active)
+def apply_removed_rules(
+    alias_names: list[str], blocked_names: list[str], user_id: int | None = None
+) -> None:
+    with acting_as(user_id):
+        services.rules_remove_apply(alias_names=alias_names, blocked_names=blocked_names)
 
 
 @shared_task(acks_late=True, **RETRY)
-def accept_duplicate(candidate_id: int) -> None:
-    services.duplicate_accept(candidate_id=candidate_id)
+def set_alias_active(alias_id: int, active: bool, user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.alias_set_active(alias_id=alias_id, active=active)
+
+
+@shared_task(acks_late=True, **RETRY)
+def accept_duplicate(candidate_id: int, user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        services.duplicate_accept(candidate_id=candidate_id)
+
+
+@shared_task(acks_late=True, **RETRY)
+def undo_change(change_id: int, user_id: int | None = None) -> None:
+    with acting_as(user_id):
+        try:
+            services.change_undo(change_id=change_id)
+        except services.CurationError as exc:
+            # Shown on the change's page: the editor reads why it stayed.
+            logger.warning("undo of change %s refused: %s", change_id, exc)

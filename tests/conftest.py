@@ -1,3 +1,5 @@
+from importlib import import_module
+
 import pytest
 from django.core.cache import caches
 
@@ -13,6 +15,18 @@ def _empty_cache():
     yield
     for cache in caches.all():
         cache.clear()
+
+
+@pytest.fixture
+def editor_groups(db):
+    """The groups *Editors* and *Viewers* of the data migration; made again
+    after a transactional test flushed the database."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name__in=["Editors", "Viewers"]).count() < 2:
+        import_module("entities.migrations.0011_editor_and_viewer_groups").create_groups(apps)
+    return {group.name: group for group in Group.objects.filter(name__in=["Editors", "Viewers"])}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from django.conf import settings
 from django.core.paginator import Page
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from ninja import Field, NinjaAPI, Path, Status
 
@@ -26,6 +26,7 @@ from newsgraph.browse.api_schemas import (
     EntityOut,
     Invalid,
     Message,
+    Moved,
     SearchOut,
     StoryDetailOut,
     SuggestOut,
@@ -52,6 +53,32 @@ api = NinjaAPI(
 
 
 # --- helpers ---------------------------------------------------------------------------
+
+
+def _moved(slug: str, response: HttpResponse) -> Status:
+    """Where an entity no longer at `slug` went (SPEC §11)."""
+    address = entity_selectors.entity_address(slug)
+    if address.entity is None or not (address.gone or address.moved):
+        return Status(404, {"detail": "No such entity."})
+    if address.gone:
+        return Status(
+            410,
+            {
+                "detail": "Editors removed this entity (not a real name).",
+                "redirect": None,
+                "merged_into": None,
+            },
+        )
+    redirect = reverse("api:entity_detail", kwargs={"slug": address.entity.slug})
+    response["Location"] = redirect
+    return Status(
+        301,
+        {
+            "detail": "Merged into another entity." if address.merged else "Renamed.",
+            "redirect": redirect,
+            "merged_into": _entity_ref(address.entity) if address.merged else None,
+        },
+    )
 
 
 def _clean(text: str) -> str:
@@ -187,23 +214,26 @@ def search(
 
 @api.get(
     "/entities/{slug}/",
-    response={200: EntityOut, 404: Message, 422: Invalid},
+    response={200: EntityOut, 301: Moved, 404: Message, 410: Moved, 422: Invalid},
     summary="An entity and its stories",
     url_name="entity_detail",
     tags=["entities"],
 )
 def entity_detail(
     request: HttpRequest,
+    response: HttpResponse,
     slug: Annotated[str, Path(max_length=220, pattern=r"^[-a-zA-Z0-9_]+$")],
     order: Literal["stars", "date"] = "stars",
     about: AboutOrder = "name",
     page: PageNumber = 1,
 ):
     """Name, type, aliases, first and last seen, stories per week, related
-    entities (by lift) and the entity's stories, paged, by stars or date."""
+    entities (by lift) and the entity's stories, paged, by stars or date. An
+    old address answers 301 with where the entity went (`redirect`, and
+    `merged_into` for a merged one); a blocked entity's 410."""
     entity = Entity.objects.visible().prefetch_related("aliases").filter(slug=slug).first()
     if entity is None:
-        return Status(404, {"detail": "No such entity."})
+        return _moved(slug, response)
     span = entity_selectors.entity_span(entity)
     stories = pages.entity_stories(entity=entity, order=order, page=page, about_order=about)
     profile = entity_selectors.entity_profile(entity)

@@ -139,3 +139,12 @@ class StoryDetailOut(StoryDating):
 
 class SuggestOut(Schema):
     results: list[EntityRef]
+
+
+class Moved(Schema):
+    """An entity no longer at this address: renamed or merged (HTTP 301, the
+    entity's API address in `redirect`), or blocked by editors (HTTP 410)."""
+
+    detail: str
+    redirect: str | None
+    merged_into: EntityRef | None

@@ -4,7 +4,6 @@
 from django.urls import path
 
 from newsgraph.browse import views
-from newsgraph.browse.atom import EntityStoriesFeed
 
 story_urls = (
     [
@@ -18,7 +17,7 @@ story_urls = (
 entity_urls = (
     [
         path("<slug:slug>/", views.entity_detail, name="detail"),
-        path("<slug:slug>/feed/", EntityStoriesFeed(), name="feed"),
+        path("<slug:slug>/feed/", views.entity_feed, name="feed"),
     ],
     "entities",
 )

@@ -3,14 +3,22 @@
 Thin views: they validate GET parameters and call the page's selector.
 """
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
+from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from articles.models import Article
 from entities import selectors as entity_selectors
 from entities.models import Entity
 from newsgraph.browse import pages
+from newsgraph.browse.atom import EntityStoriesFeed
 from newsgraph.browse.charts import weekly_chart
 from newsgraph.browse.filters import SearchFilters
 from newsgraph.browse.forms import EntityStoriesForm, SearchForm
@@ -62,9 +70,35 @@ def suggest(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"results": suggestions(q)})
 
 
+def _elsewhere(request: HttpRequest, slug: str, url_name: str) -> HttpResponse:
+    """No entity shown at this address: an old one answers 301 to the
+    entity's current one (a merged entity's: the survivor's), a blocked
+    entity's 410 (SPEC §11)."""
+    address = entity_selectors.entity_address(slug)
+    if address.entity is None or not (address.gone or address.moved):
+        raise Http404("No such entity.")
+    if address.gone:
+        return render(request, "entities/gone.html", {"entity": address.entity}, status=410)
+    if address.moved:
+        query = request.GET.urlencode()
+        url = reverse(url_name, args=[address.entity.slug])
+        return HttpResponsePermanentRedirect(f"{url}?{query}" if query else url)
+    raise Http404("No such entity.")
+
+
+@require_GET
+def entity_feed(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        return EntityStoriesFeed()(request, slug=slug)
+    except Http404:
+        return _elsewhere(request, slug, "entities:feed")
+
+
 @require_GET
 def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    entity = get_object_or_404(Entity.objects.visible().prefetch_related("aliases"), slug=slug)
+    entity = Entity.objects.visible().prefetch_related("aliases").filter(slug=slug).first()
+    if entity is None:
+        return _elsewhere(request, slug, "entities:detail")
     form = EntityStoriesForm(request.GET)
     order, about = "stars", "name"
     if form.is_valid():

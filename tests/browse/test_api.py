@@ -153,7 +153,7 @@ def test_entity_detail(client, corpus):
     assert client.get("/api/entities/nobody/").status_code == 404
     corpus["iraq"].blocked = True
     corpus["iraq"].save()
-    assert client.get(f"/api/entities/{corpus['iraq'].slug}/").status_code == 404
+    assert client.get(f"/api/entities/{corpus['iraq'].slug}/").status_code == 410  # gone (SPEC §11)
 
 
 @pytest.mark.django_db

@@ -109,5 +109,5 @@ def test_entity_feed_is_bounded_and_empty_feeds_are_valid(client):
 @pytest.mark.django_db
 def test_blocked_or_missing_entities_have_no_feed(client):
     blocked = EntityFactory(name="Junk", blocked=True)
-    assert client.get(f"/entities/{blocked.slug}/feed/").status_code == 404
+    assert client.get(f"/entities/{blocked.slug}/feed/").status_code == 410  # gone (SPEC §11)
     assert client.get("/entities/nobody/feed/").status_code == 404

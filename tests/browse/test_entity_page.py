@@ -207,7 +207,7 @@ def test_entity_page_escapes_names_and_hides_blocked_entities(client):
     assert "<script>alert(1)" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     blocked = EntityFactory(name="Junk", blocked=True)
-    assert client.get(blocked.get_absolute_url()).status_code == 404
+    assert client.get(blocked.get_absolute_url()).status_code == 410  # gone (SPEC §11)
     assert client.get("/entities/no-such-entity/").status_code == 404
 
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from articles.services import article_ingest
-from entities.models import Alias, BlockedName, Entity, Mention
+from entities.models import Alias, BlockedName, Change, Entity, Mention
 from entities.normalize import name_key
 from tests.integration.helpers import (
     EXTRACT,
@@ -89,6 +89,26 @@ def test_merge_from_the_admin_is_applied_by_the_worker(dunmore, staff_client):
         for items in lists.values():
             names = [name for name, _ in items]
             assert "Dunmore Shipyards" in names and "Dunmore Shipbuilding" not in names
+    old = Client().get(f"/entities/{shipbuilding.slug}/")
+    assert (old.status_code, old["Location"]) == (301, f"/entities/{shipyards.slug}/")
+
+    # Undone from its history entry, in the background too (SPEC §11).
+    merge = Change.objects.get(action=Change.Action.MERGE)
+    assert merge.user.get_username() == "editor"
+    start = len(worker.log().splitlines())
+    undone = staff_client.post(reverse("admin:entities_change_undo", args=[merge.pk]))
+    assert undone.status_code == 302
+    wait_for(
+        lambda: Entity.objects.filter(pk=shipbuilding.pk).exists(),
+        what="the undo",
+        on_timeout=worker.tail,
+    )
+    wait_rescored_after(worker, r"entities\.tasks\.undo_change", after=start)
+    assert Entity.objects.get(pk=shipbuilding.pk).slug == shipbuilding.slug
+    assert Client().get(f"/entities/{shipbuilding.slug}/").status_code == 200
+    assert Change.objects.get(undo_of=merge).user.get_username() == "editor"
+    names = about_names(*DUNMORE)
+    assert {"Dunmore Shipyards", "Dunmore Shipbuilding"} <= names
 
 
 def test_block_from_the_admin_is_applied_by_the_worker(dunmore, staff_client):

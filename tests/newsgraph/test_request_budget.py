@@ -152,7 +152,7 @@ def test_behind_a_trusted_proxy_the_header_names_the_client(settings):
 
 
 def test_a_failing_cache_lets_requests_through(settings, caplog):
-    from tests.servers import free_port
+    from testkit.servers import free_port
 
     settings.CACHES = {
         **settings.CACHES,
