@@ -162,3 +162,34 @@ def surname_key(key: str, type_: str) -> str:
     """The last word of a person's full name (two words or more), else ""."""
     words = key.split()
     return words[-1][:100] if type_ == "PERSON" and len(words) >= 2 else ""
+
+
+# "Gillingham v Chesterfield", "England vs. Pakistan": a fixture, not a name.
+_FIXTURE = re.compile(r"\s(?:v|vs|v\.|vs\.)\s", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=50_000)
+def clean_person_name(name: str) -> bool:
+    """Whether `name` can be a person's full name that shorter names join
+    (SPEC §10): parsed by nameparser, it has a first name (not an initial)
+    and a last name, no
+    title before it ("Trainer", "Coach"), no figures ("Younis 4-95"), no
+    fixture ("Gillingham v Chesterfield"), no company's legal form
+    ("Piper Jaffray Inc", cleanco), and no lower-case word but a particle
+    ("von der Leyen", "al-Sudani")."""
+    from cleanco import basename
+    from nameparser import HumanName
+    from nameparser.config import CONSTANTS
+
+    words = name.split()
+    if not 2 <= len(words) <= 5 or any(ch.isdigit() for ch in name) or _FIXTURE.search(name):
+        return False
+    if words[0].casefold().rstrip(".") in CONSTANTS.titles or len(words[0].rstrip(".")) == 1:
+        return False  # a title, or an initial ("R. Croft" is itself a short form)
+    if basename(name) != name:
+        return False
+    for word in words[1:]:
+        if word[:1].islower() and word.casefold().split("-")[0] not in CONSTANTS.prefixes:
+            return False
+    parsed = HumanName(name)
+    return bool(parsed.first and parsed.last) and not parsed.title
