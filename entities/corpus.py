@@ -277,6 +277,11 @@ def _partial_confidence(e: StoryEntity, full: Entity, alone: Entity | None) -> t
     elif alone is not None and alone.type != "PERSON":
         confidence *= 0.9
         reasons.append(f"“{e.name}” on its own is a {alone.get_type_display().lower()}")
+    if len(e.key.split()) >= 2 and clean_person_name(e.name):
+        # "Haile Gebrselassie" is a full name itself: a longer one that ends
+        # in it ("Ethiopian Haile Gebrselassie") may be a description of it
+        confidence *= 0.5
+        reasons.append(f"“{e.name}” is a full name itself")
     if e.label != "PERSON":
         confidence *= 0.97
         reasons.append(f"NER read “{e.name}” here as {e.label}")
