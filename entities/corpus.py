@@ -154,8 +154,17 @@ def assign_entities(stories: dict[int, list[StoryEntity]], *, rules: CorpusRules
                 propose_candidates(e.entity_id, e.ambiguous, surface=e.name)
             if e.proposal is not None and e.entity_id != e.proposal[0].id:
                 propose_rule(e.entity_id, *e.proposal, surface=e.name)
+    learned = len(rules.alias_targets)
     for article_id, ents in stories.items():
         _learn_definitions(article_id, ents, rules=rules, follow_up=follow_up)
+    if len(rules.alias_targets) > learned:
+        # A definition one story of this batch gave ("European Union (EU)")
+        # holds for the batch's other stories too: they are not stored yet, so
+        # no re-resolution would reach them.
+        for e in (e for ents in stories.values() for e in ents):
+            target = None if rules.turned_off(e.key) else rules.target(e.key)
+            if target is not None and e.ambiguous is None:
+                e.entity_id = target
     return follow_up
 
 
@@ -184,12 +193,22 @@ def _partial_names(pending: list[StoryEntity], *, rules: CorpusRules) -> set[int
         id(e)
         for e in pending
         if e.label in PARTIAL_LABELS
-        and len(e.key.split()) <= 2
+        and len(_without_particles(e.key)) <= 2
         and not ACRONYM.match(e.name)
         and not rules.turned_off(e.key)
         # "Jordan" the country, "Houston" the city are no one's short name here
         and known_place(e.name) is None
     }
+
+
+def _without_particles(key: str) -> list[str]:
+    """The words of a name but its leading particles ("von der leyen" → leyen)."""
+    from nameparser.config import CONSTANTS
+
+    words = key.split()
+    while len(words) > 1 and words[0] in CONSTANTS.prefixes:
+        words = words[1:]
+    return words
 
 
 def _assign_partials(

@@ -130,7 +130,10 @@ def resolve_story(
 ) -> list[StoryEntity]:
     groups: dict[str, _Group] = {}
     pieces = (
-        p for span in spans for line in _split_at_line_breaks(span) for p in _split_at_figures(line)
+        p
+        for span in _join_particles(spans, text)
+        for line in _split_at_line_breaks(span)
+        for p in _split_at_figures(line)
     )
     for raw in pieces:
         if raw.label not in KEPT_LABELS:
@@ -179,6 +182,34 @@ def resolve_story(
     for entity in merged.values():
         entity.spans.sort()
     return list(merged.values())
+
+
+def _particles() -> frozenset[str]:
+    from nameparser.config import CONSTANTS
+
+    return frozenset(CONSTANTS.prefixes)
+
+
+def _join_particles(spans: Iterable[RawSpan], text: str) -> list[RawSpan]:
+    """NER cuts a name after its particle ("Ursula von der" + "Leyen"): a span
+    that ends in a particle of a person's name (nameparser's "von", "der",
+    "van", "de", "al") and the span right after it are one person."""
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    joined: list[RawSpan] = []
+    for span in ordered:
+        if joined:
+            last = joined[-1]
+            words = last.text.split()
+            if (
+                len(words) >= 2
+                and words[-1].casefold() in _particles()
+                and text[last.end : span.start] == " "
+                and span.text[:1].isupper()
+            ):
+                joined[-1] = RawSpan(text[last.start : span.end], "PERSON", last.start, span.end)
+                continue
+        joined.append(span)
+    return joined
 
 
 def _is_common_word(surface: str) -> bool:
