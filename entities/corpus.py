@@ -203,10 +203,10 @@ def _partial_names(pending: list[StoryEntity], *, rules: CorpusRules) -> set[int
 
 def _without_particles(key: str) -> list[str]:
     """The words of a name but its leading particles ("von der leyen" → leyen)."""
-    from nameparser.config import CONSTANTS
+    from entities.resolution import _particles
 
     words = key.split()
-    while len(words) > 1 and words[0] in CONSTANTS.prefixes:
+    while len(words) > 1 and words[0] in _particles():
         words = words[1:]
     return words
 
@@ -240,17 +240,24 @@ def _assign_partials(
         candidates = _without_descriptions([p for p in candidates if p.id != e.entity_id])
         if not candidates:
             continue
+        article_id = story_of[id(e)]
+        others = {o.entity_id for o in stories[article_id] if o.entity_id and o is not e}
         if len(candidates) == 1:
             full = candidates[0]
-            confidence, evidence = _partial_confidence(e, full, known.get(id(e)))
+            together = _together(full, others, profiles)
+            confidence, evidence = _partial_confidence(
+                e, full, known.get(id(e)), stories=len(profiles[full.id])
+            )
+            if confidence >= settings.IDENTITY_RULE_CONFIDENCE:
+                confidence, evidence = _with_competition(
+                    e, full, confidence, evidence, together=together
+                )
             if confidence >= settings.IDENTITY_RULE_CONFIDENCE:
                 e.entity_id = full.id
                 _write_rule(e.name, full, Alias.Origin.PARTIAL, evidence, rules, confidence)
             else:
                 e.proposal = (full, confidence, evidence)  # proposed once its entity exists
             continue
-        article_id = story_of[id(e)]
-        others = {o.entity_id for o in stories[article_id] if o.entity_id and o is not e}
         chosen, evidence = _by_context(candidates, others, profiles)
         if chosen is not None:
             e.entity_id = chosen.id
@@ -283,16 +290,22 @@ def _without_descriptions(candidates: list[Entity]) -> list[Entity]:
     ]
 
 
-def _partial_confidence(e: StoryEntity, full: Entity, alone: Entity | None) -> tuple[float, str]:
-    """How sure the corpus is that `e` is `full`, and why (shown to editors)."""
+def _partial_confidence(
+    e: StoryEntity, full: Entity, alone: Entity | None, *, stories: int
+) -> tuple[float, str]:
+    """How sure the corpus is that `e` is `full`, and why (shown to editors).
+    `stories`: the full name's stories (its recent ones, up to CONTEXT_SAMPLE)."""
     confidence = PARTIAL_CONFIDENCE
     reasons = [f"“{full.name}” is the one person the corpus knows as “{e.name}”"]
-    reasons.append(f"{full.story_count} stories name {full.name}")
-    if alone is not None and alone.story_count > (
-        FREQUENT_ALONE * full.story_count + FREQUENT_ALONE_SLACK
-    ):
+    reasons.append(f"{stories}{'+' if stories >= CONTEXT_SAMPLE else ''} stories name {full.name}")
+    alone_stories = (
+        Mention.objects.filter(entity_id=alone.id).values("article_id")[:CONTEXT_SAMPLE].count()
+        if alone is not None
+        else 0
+    )
+    if alone_stories > FREQUENT_ALONE * stories + FREQUENT_ALONE_SLACK:
         confidence *= 0.5
-        reasons.append(f"“{e.name}” stands alone in {alone.story_count} stories: maybe another")
+        reasons.append(f"“{e.name}” stands alone in {alone_stories} stories: maybe another")
     elif alone is not None and alone.type != "PERSON":
         confidence *= 0.9
         reasons.append(f"“{e.name}” on its own is a {alone.get_type_display().lower()}")
@@ -334,21 +347,7 @@ def _by_context(
     """The candidate whose stories share the most entities with this one, if
     it leads clearly; with the evidence either way. `profiles` caches, per
     candidate and for the whole batch, the entities of its recent stories."""
-    together = {}
-    for candidate in candidates:
-        if candidate.id not in profiles:
-            recent = list(
-                Mention.objects.filter(entity_id=candidate.id)
-                .newest_first()
-                .values_list("article_id", flat=True)[:CONTEXT_SAMPLE]
-            )
-            stories: dict[int, set[int]] = {}
-            for article_id, entity_id in Mention.objects.filter(article_id__in=recent).values_list(
-                "article_id", "entity_id"
-            ):
-                stories.setdefault(article_id, set()).add(entity_id)
-            profiles[candidate.id] = list(stories.values())
-        together[candidate.id] = sum(1 for entities in profiles[candidate.id] if entities & others)
+    together = {candidate.id: _together(candidate, others, profiles) for candidate in candidates}
     ranked = sorted(candidates, key=lambda c: (-together[c.id], -c.story_count, c.id))
     best, second = ranked[0], ranked[1]
     evidence = {
@@ -360,6 +359,52 @@ def _by_context(
     if together[best.id] >= 1 and together[best.id] >= CONTEXT_MARGIN * together[second.id]:
         return best, evidence
     return None, evidence
+
+
+def _together(candidate: Entity, others: set[int], profiles: dict[int, list[set[int]]]) -> int:
+    """How many of the candidate's recent stories share an entity with
+    `others` (a story's other names); `profiles` caches per batch."""
+    if candidate.id not in profiles:
+        recent = list(
+            Mention.objects.filter(entity_id=candidate.id)
+            .newest_first()
+            .values_list("article_id", flat=True)[:CONTEXT_SAMPLE]
+        )
+        stories: dict[int, set[int]] = {}
+        for article_id, entity_id in Mention.objects.filter(article_id__in=recent).values_list(
+            "article_id", "entity_id"
+        ):
+            stories.setdefault(article_id, set()).add(entity_id)
+        profiles[candidate.id] = list(stories.values())
+    return sum(1 for entities in profiles[candidate.id] if entities & others)
+
+
+def _with_competition(
+    e: StoryEntity, full: Entity, confidence: float, evidence: str, *, together: int
+) -> tuple[float, str]:
+    """Competing readings lower a rule's confidence: the story shares no other
+    name with the full name's stories ("Hussein" in a story about Jordan,
+    "Saddam Hussein" in stories about Iraq), or the short name is the first
+    name of another person the corpus knows ("Mushtaq" of Mushtaq Ahmed beside
+    Saqlain Mushtaq)."""
+    reasons = [evidence]
+    if together == 0 and full.story_count >= 2:  # (as rescoring last counted)
+        confidence *= 0.85
+        reasons.append(f"this story shares no other name with {full.name}'s stories")
+    else:
+        reasons.append(f"{together} of {full.name}'s stories share names with this one")
+    if len(e.key.split()) == 1:
+        given = (
+            Entity.objects.keys_starting(f"{e.key} ")
+            .filter(type="PERSON", blocked=False)
+            .exclude(pk=full.pk)
+            .values_list("name", flat=True)[:3]
+        )
+        given = list(given)
+        if given:
+            confidence *= 0.85
+            reasons.append(f"“{e.name}” is also the first name of {', '.join(given)}")
+    return round(confidence, 3), "; ".join(reasons)
 
 
 # --- 4 and 5. the name itself, or a new entity --------------------------------------------

@@ -55,8 +55,9 @@ _LEADING_TITLE = re.compile(
     r"judge|justice)"
     r"\.?\s+(?=[A-Z])"
 )
-# "pro-Tehran", "anti-Kremlin": an attitude to a name, the name is what follows.
-_ATTITUDE_PREFIX = re.compile(r"^(?:pro|anti|non|ex|post|pre|neo|pan)-(?=[A-Z])")
+# "pro-Tehran", "Pro-Tehran", "anti-Kremlin": an attitude to a name, the name
+# is what follows.
+_ATTITUDE_PREFIX = re.compile(r"^(?i:pro|anti|non|ex|post|pre|neo|pan)-(?=[A-Z])")
 # Lower-case words after the name of a person, organisation or place describe
 # it ("Interfax news agency").
 _DESCRIBED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"})
@@ -184,8 +185,9 @@ def clean_person_name(name: str) -> bool:
     words = name.split()
     if not 2 <= len(words) <= 5 or any(ch.isdigit() for ch in name) or _FIXTURE.search(name):
         return False
-    if words[0].casefold().rstrip(".") in CONSTANTS.titles or len(words[0].rstrip(".")) == 1:
-        return False  # a title, or an initial ("R. Croft" is itself a short form)
+    first = words[0].casefold().rstrip(".")
+    if first in CONSTANTS.titles or len(first) == 1 or first in CONSTANTS.prefixes:
+        return False  # a title, an initial or a particle: "R. Croft", "von der Leyen"
     if basename(name) != name:
         return False
     for word in words[1:]:

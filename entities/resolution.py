@@ -22,6 +22,7 @@ Ambiguous partials and acronyms are left as they are.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -184,10 +185,18 @@ def resolve_story(
     return list(merged.values())
 
 
+@functools.cache
 def _particles() -> frozenset[str]:
     from nameparser.config import CONSTANTS
 
     return frozenset(CONSTANTS.prefixes)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
 
 
 def _join_particles(spans: Iterable[RawSpan], text: str) -> list[RawSpan]:
@@ -201,9 +210,9 @@ def _join_particles(spans: Iterable[RawSpan], text: str) -> list[RawSpan]:
             last = joined[-1]
             words = last.text.split()
             if (
-                len(words) >= 2
+                text[last.end : span.start] == " "
+                and len(words) >= 2
                 and words[-1].casefold() in _particles()
-                and text[last.end : span.start] == " "
                 and span.text[:1].isupper()
             ):
                 joined[-1] = RawSpan(text[last.start : span.end], "PERSON", last.start, span.end)
@@ -233,10 +242,8 @@ def _written_lower_case(surface: str, text: str) -> bool:
         return False
     if surface.isupper() and len(surface) <= 4:
         return False  # an acronym: "US", "RIP" as initials
-    from wordfreq import zipf_frequency
-
     word = surface.casefold()
-    if zipf_frequency(word, "en") < COMMON_WORD_ZIPF:
+    if _zipf(word) < COMMON_WORD_ZIPF:
         return False
     return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
 
@@ -314,9 +321,9 @@ def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str 
 
 def _head_target(group: _Group, groups: dict[str, _Group]) -> str | None:
     """ "Commission" → the one organisation in the story it heads ("European
-    Commission"); "Fed" → the one whose first word it begins ("Federal
-    Reserve")."""
-    if len(group.tokens) != 1 or group.label != "ORG" or ACRONYM.match(group.surfaces[0]):
+    Commission"); "Axis" → the one it begins ("Axis of Resistance"); "Fed" →
+    the one whose first word it begins ("Federal Reserve")."""
+    if len(group.tokens) != 1 or "ORG" not in group.labels or ACRONYM.match(group.surfaces[0]):
         return None
     word = group.key
     candidates = {
@@ -324,10 +331,7 @@ def _head_target(group: _Group, groups: dict[str, _Group]) -> str | None:
         for other in groups.values()
         if other.label == "ORG"
         and len(other.tokens) >= 2
-        and (
-            other.tokens[-1] == word
-            or (len(word) >= 3 and other.tokens[0] != word and other.tokens[0].startswith(word))
-        )
+        and (other.tokens[-1] == word or (len(word) >= 3 and other.tokens[0].startswith(word)))
     }
     return candidates.pop() if len(candidates) == 1 else None
 
