@@ -71,7 +71,8 @@ def normalize_surface(text: str, label: str = "") -> str:
     `Iran’s` → `Iran`, quotes and whitespace folded; a headline's section
     prefix ("SOCCER - RUSSIA"), an attitude prefix ("pro-Tehran") and, for
     names of people, organisations and places (`label`), figures from tables
-    ("Younis 4-95") and trailing descriptions ("Interfax news agency") go.
+    ("Younis 4-95") and trailing descriptions ("Interfax news agency") go, and
+    an organisation's legal form ("Microsoft Corp.", cleanco).
     Returns "" for junk."""
     text = unicodedata.normalize("NFC", text).translate(_QUOTES)
     text = _strip_edges(_SPACE.sub(" ", text))
@@ -84,6 +85,8 @@ def normalize_surface(text: str, label: str = "") -> str:
         text = _strip_edges(_without_figures(text))
     if label in _DESCRIBED_LABELS:
         text = _without_description(text)
+    if label == "ORG":
+        text = _without_legal_form(text)
     previous = None
     while previous != text:
         previous = text
@@ -116,6 +119,15 @@ def _without_figures(text: str) -> str:
             continue
         kept.append(token)
     return " ".join(kept)
+
+
+def _without_legal_form(text: str) -> str:
+    """ "Microsoft Corp." is "Microsoft", "Deutsche Bank AG" "Deutsche Bank"
+    (cleanco's legal forms); a legal form alone ("Inc") is no name."""
+    from cleanco import basename
+
+    base = basename(text).strip(_EDGE_JUNK)
+    return base if base != text.strip(_EDGE_JUNK) else text
 
 
 def _without_description(text: str) -> str:

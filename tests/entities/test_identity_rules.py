@@ -39,7 +39,7 @@ def test_whole_country_names_still_match():
 
 
 def test_large_cities_are_known_places_and_small_towns_or_surnames_are_not():
-    for city in ("Houston", "Boston", "Moscow", "Warsaw", "Amsterdam"):
+    for city in ("Houston", "Boston", "Moscow", "Warsaw", "Amsterdam", "Los Angeles"):
         assert known_place(city) is not None, city
     for name in ("Clinton", "Yeltsin", "Trump", "Sudani"):
         assert known_place(name) is None, name
@@ -222,3 +222,9 @@ def test_a_name_cut_after_its_particle_is_one_person(ingest_story):
     assert names["Ursula von der Leyen"].count == 2
     assert names["Ursula von der Leyen"].entity.type == "PERSON"
     assert not {"Ursula", "Leyen", "Von der Leyen"} & set(names)
+
+
+def test_an_organisation_is_one_with_or_without_its_legal_form(ingest_story):
+    a = ingest_story("Software", "Microsoft Corp. said on Monday its profit rose 20 per cent.")
+    b = ingest_story("Cloud", "Microsoft said on Tuesday it would build a data centre in Ireland.")
+    assert about(a)["Microsoft"].entity_id == about(b)["Microsoft"].entity_id
