@@ -15,6 +15,12 @@ gold mention to the stored mention whose span overlaps it most, and prints:
   the extraction itself, issue #13);
 * real entities named in ≥ 2 stories that end up as one entity; (story, real
   entity) pairs split over ≥ 2 about-list entries;
+* by kind of story: the same B³ over found mentions for sports stories
+  (headlines "SOCCER - …", "CRICKET - …") and the rest;
+* rule precision, per origin: each active automatic rule (`Alias`) judged
+  against the gold: right when the gold identity most of the mentions
+  stored under the rule's name carry is the one most of the entity's other
+  mentions carry (a rule with no such mentions on either side is unjudged);
 * junk: stored mentions (of people, organisations, places, groups) that
   overlap no gold mention; stored entity names holding digits (scores, figures, phone numbers),
   and names in capitals (all upper case, with a word of 5+ letters:
@@ -60,6 +66,56 @@ CAPITALS = re.compile(r"[A-Z]{5,}")
 
 def is_shouted(name: str) -> bool:
     return name.isupper() and bool(CAPITALS.search(name))
+
+
+SPORTS = re.compile(
+    r"^(?:SOCCER|CRICKET|TENNIS|ATHLETICS|GOLF|BASEBALL|BASKETBALL|RUGBY[A-Z ]*|CYCLING|"
+    r"MOTOR RACING|MOTORCYCLING|BOXING|HORSE RACING|ICE HOCKEY|NHL|NBA|NFL|SKIING|SWIMMING|"
+    r"ROWING|SAILING|BADMINTON|SQUASH|VOLLEYBALL|HANDBALL|OLYMPICS|SPORT)\b[^-]* - "
+)
+
+
+def is_sports(title: str) -> bool:
+    """A wire sports story: its headline starts with the sport ("SOCCER - …")."""
+    return bool(SPORTS.match(title.upper()))
+
+
+def _majority(identities: list[str]) -> str | None:
+    if not identities:
+        return None
+    counts: dict[str, int] = defaultdict(int)
+    for identity in identities:
+        counts[identity] += 1
+    return max(sorted(counts), key=counts.get)
+
+
+def rule_precision(judged: list[tuple[str, int, str, str]]) -> tuple[dict, list]:
+    """Each active automatic rule judged against the gold. `judged` holds one
+    row per matched gold mention: (stored surface key, entity id, gold
+    identity, kind). Returns {origin: [right, wrong, unjudged]} and the wrong
+    rules, for the report."""
+    from entities.models import Alias
+    from entities.normalize import key_variants
+
+    by_entity: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for key, entity_id, identity, _ in judged:
+        by_entity[entity_id].append((key, identity))
+    tally: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    wrong = []
+    rules = Alias.objects.filter(active=True).exclude(origin=Alias.Origin.EDITOR)
+    for alias in rules.select_related("entity"):
+        keys = set(key_variants(alias.key))
+        rows = by_entity.get(alias.entity_id, [])
+        under_rule = _majority([i for k, i in rows if k in keys])
+        others = _majority([i for k, i in rows if k not in keys])
+        if under_rule is None or others is None:
+            tally[alias.origin][2] += 1
+        elif under_rule == others:
+            tally[alias.origin][0] += 1
+        else:
+            tally[alias.origin][1] += 1
+            wrong.append(f"{alias.origin}: {alias.name} → {alias.entity.name}")
+    return dict(tally), sorted(wrong)
 
 
 def run_pipeline(stories) -> float:
@@ -109,12 +165,17 @@ def measure(stories) -> dict:
                     min(end, b) > max(start, a) for a, b in gold_spans.get(article_id, [])
                 )
 
-    gold, system, strings = [], [], []
+    from entities.normalize import name_key
+
+    gold, system, strings, kinds = [], [], [], []
+    judged = []
     found = 0
     entries_per_pair: dict[tuple[int, str], set[int]] = defaultdict(set)
     for story in stories:
         full = story.record["title"] + "\n\n" + story.record["text"]
+        kind = "sports" if is_sports(story.record["title"]) else "other"
         for n, m in enumerate(story.mentions):
+            kinds.append(kind)
             best, overlap = None, 0
             for start, end, entity_id in mentions[story.article_id]:
                 shared = min(end, m.end) - max(start, m.start)
@@ -128,6 +189,8 @@ def measure(stories) -> dict:
             found += 1
             system.append(f"entity:{best[2]}")
             strings.append("string:" + full[best[0] : best[1]].lower())
+            stored_key = name_key(full[best[0] : best[1]])
+            judged.append((stored_key, best[2], m.identity, kind))
             entries_per_pair[(story.article_id, m.identity)].add(best[2])
 
     stories_of: dict[str, set[int]] = defaultdict(set)
@@ -142,7 +205,19 @@ def measure(stories) -> dict:
     multi = [i for i, s in gold_stories.items() if len(s) >= 2]
     names = list(Entity.objects.visible().filter(story_count__gt=0).values_list("name", flat=True))
     found_only = [i for i, label in enumerate(system) if not label.startswith("missed:")]
+    by_kind = {}
+    for kind in ("other", "sports"):
+        chosen = [i for i in found_only if kinds[i] == kind]
+        by_kind[kind] = (
+            b_cubed([gold[i] for i in chosen], [system[i] for i in chosen]),
+            b_cubed([gold[i] for i in chosen], [strings[i] for i in chosen]),
+            len(chosen),
+        )
+    rules, wrong_rules = rule_precision(judged)
     return {
+        "by_kind": by_kind,
+        "rules": rules,
+        "wrong_rules": wrong_rules,
         "system": b_cubed(gold, system),
         "strings": b_cubed(gold, strings),
         "system_found": b_cubed([gold[i] for i in found_only], [system[i] for i in found_only]),
@@ -187,6 +262,20 @@ def main(argv: list[str] | None = None) -> int:
         f"| over the found mentions only: P / R / F1 | {fp:.3f} / {fr:.3f} / {ff:.3f} "
         f"| {gp:.3f} / {gr:.3f} / {gf:.3f} |"
     )
+    for kind, label in (("other", "outside sports"), ("sports", "sports stories")):
+        (kp, kr, kf), (sp_, sr_, sf_), n = r["by_kind"][kind]
+        print(
+            f"| {label} ({n:,} found mentions): P / R / F1 | {kp:.3f} / {kr:.3f} / {kf:.3f} "
+            f"| {sp_:.3f} / {sr_:.3f} / {sf_:.3f} |"
+        )
+    print()
+    print("| automatic rules, by origin | right | wrong | precision | unjudged |")
+    print("|---|---|---|---|---|")
+    for origin, (right, wrong, unjudged) in sorted(r["rules"].items()):
+        share = f"{right / (right + wrong):.2f}" if right + wrong else "—"
+        print(f"| {origin} | {right} | {wrong} | {share} | {unjudged} |")
+    if args.show and r["wrong_rules"]:
+        print("  wrong: " + "; ".join(r["wrong_rules"][: args.show * 3]))
     print()
     print(f"gold mentions found (a stored mention overlaps): {r['found'] / r['mentions']:.1%}")
     print(f"real entities in ≥ 2 stories that are one entity: {r['multi_one']} of {r['multi']}")

@@ -317,13 +317,21 @@ class AliasAdmin(admin.ModelAdmin):
     evidence (the audit log of automatic merges). Turning an automatic rule
     off undoes it in stored stories, and the corpus never writes it again."""
 
-    list_display = ["name", "entity", "origin", "active", "evidence_short", "created_at"]
+    list_display = [
+        "name",
+        "entity",
+        "origin",
+        "active",
+        "confidence",
+        "evidence_short",
+        "created_at",
+    ]
     list_filter = ["origin", "active"]
     search_fields = ["name", "entity__name"]
     autocomplete_fields = ["entity"]
     list_select_related = ["entity"]
-    readonly_fields = ["origin", "evidence", "created_at"]
-    fields = ["name", "entity", "origin", "active", "evidence", "created_at"]
+    readonly_fields = ["origin", "confidence", "evidence", "created_at"]
+    fields = ["name", "entity", "origin", "active", "confidence", "evidence", "created_at"]
     actions = ["turn_off", "turn_on"]
     date_hierarchy = "created_at"
 
@@ -480,7 +488,7 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
             )
         detail = ", ".join(
             f"{key} {evidence[key]}"
-            for key in ("similarity", "short", "initials")
+            for key in ("similarity", "short", "initials", "rule", "confidence", "why")
             if key in evidence
         )
         counts = "; ".join(

@@ -8,18 +8,26 @@ In order, for each of a story's names (`StoryEntity`, from resolution.py):
 2. a country or US state named from maintained data (places.py): "U.S." and
    "Britain" join "United States" and "United Kingdom", and the corpus writes
    the rule down for editors to see;
-3. a partial name ("Yeltsin", "Clinton") joins the full name the corpus knows
-   it by: the one full name there is (written down as a rule), or, when two
-   compete, the one the story's other entities keep company with; a case that
-   stays ambiguous is left apart and proposed to editors;
+3. a partial name ("Yeltsin", "Clinton", "R. Croft", "von der Leyen") joins
+   the full name of the *person* the corpus knows it by: the one full name
+   there is (written down as a rule when the evidence is strong), or, when
+   two compete, the one the story's other entities keep company with; a case
+   that stays ambiguous is left apart and proposed to editors. A known place
+   ("Houston", "Moscow") is never a partial name, and a full name that is not
+   clean ("Gillingham v Chesterfield", "Briton Ian Woosnam") is never one's
+   target;
 4. the name itself, whatever type NER gave it this time (one type per
    entity, decided later by the corpus majority: `settle`);
 5. else a new entity.
 
 An acronym a story defines ("Popular Mobilization Forces (PMF)") becomes a
-rule for every story. A new rule, or a new full name, re-resolves the stories
-it touches in the background, from their stored spans (extraction.py,
-`articles_reresolve`), never by running NER again. An editor who turns an
+rule for every story. Every automatic rule carries its confidence and
+evidence (`Alias.confidence`, `Alias.evidence`); one below
+settings.IDENTITY_RULE_CONFIDENCE is not written: the pair is proposed to
+editors ("Possible duplicates") and the story keeps the name apart. A new
+rule, or a new full name, re-resolves the stories it touches in the
+background, from their stored spans (extraction.py, `articles_reresolve`),
+never by running NER again. An editor who turns an
 automatic rule off keeps it off: the corpus never writes it again.
 """
 
@@ -29,19 +37,23 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from wordfreq import zipf_frequency
 
 from entities.models import Alias, Entity, Mention
 from entities.new_entities import create_entities
-from entities.normalize import key_variants, name_key
-from entities.places import place_for
-from entities.proposals import propose_candidates
+from entities.normalize import clean_person_name, key_variants, name_key
+from entities.places import known_place, place_for
+from entities.proposals import propose_candidates, propose_rule
 from entities.resolution import ACRONYM, StoryEntity
 
 logger = logging.getLogger(__name__)
 
-PARTIAL_LABELS = frozenset({"PERSON", "ORG", "NORP", "GPE"})
+# NER may read a surname as an organisation or a place (headlines); a group
+# ("Serb", "Kurds") is never a person's short name.
+PARTIAL_LABELS = frozenset({"PERSON", "ORG", "GPE"})
 PLACE_LABELS = frozenset({"GPE", "LOC", "ORG"})
 # A competitor must keep company with the story's entities at least this many
 # times as often as the next one, for the story's context to decide.
@@ -53,7 +65,17 @@ CONTEXT_SAMPLE = 200
 # resolved against the names the corpus knew then. Without a bound, one new
 # "… Kowalski" re-resolved every story of a bare "Kowalski", up to 50,000.
 NEW_NAME_STORIES = 1_000
-# Settling type and display name looks at an entity's latest mentions, at most.
+# Confidence of each kind of automatic rule when its evidence is clean.
+DATA_CONFIDENCE = 0.99  # a whole country or state name in maintained data
+DEFINITION_CONFIDENCE = 0.97  # "Popular Mobilization Forces (PMF)" in a story
+PARTIAL_CONFIDENCE = 0.96  # the one clean full name of a person with that surname
+# A short form standing on its own in this many times the full name's stories
+# (plus a few) is a thing of its own as far as the corpus can tell ("Houston"
+# the city beside "Tyler Houston"): it is proposed, not joined.
+FREQUENT_ALONE = 2.0
+FREQUENT_ALONE_SLACK = 2
+# wordfreq's Zipf scale: 4 is a word met once in 10,000 ("trainer").
+COMMON_WORD_ZIPF = 4.0
 
 
 @dataclass
@@ -120,7 +142,7 @@ def assign_entities(stories: dict[int, list[StoryEntity]], *, rules: CorpusRules
         follow_up=follow_up,
     )
     # The story's other names are known now: its context for partial names.
-    _assign_partials(stories, [e for e in pending if id(e) in partials], rules=rules)
+    _assign_partials(stories, [e for e in pending if id(e) in partials], rules=rules, known=known)
     for e in pending:
         if e.entity_id is None and id(e) in known:
             e.entity_id = known[id(e)].id
@@ -130,8 +152,19 @@ def assign_entities(stories: dict[int, list[StoryEntity]], *, rules: CorpusRules
         for e in ents:
             if e.ambiguous:
                 propose_candidates(e.entity_id, e.ambiguous, surface=e.name)
+            if e.proposal is not None and e.entity_id != e.proposal[0].id:
+                propose_rule(e.entity_id, *e.proposal, surface=e.name)
+    learned = len(rules.alias_targets)
     for article_id, ents in stories.items():
         _learn_definitions(article_id, ents, rules=rules, follow_up=follow_up)
+    if len(rules.alias_targets) > learned:
+        # A definition one story of this batch gave ("European Union (EU)")
+        # holds for the batch's other stories too: they are not stored yet, so
+        # no re-resolution would reach them.
+        for e in (e for ents in stories.values() for e in ents):
+            target = None if rules.turned_off(e.key) else rules.target(e.key)
+            if target is not None and e.ambiguous is None:
+                e.entity_id = target
     return follow_up
 
 
@@ -147,7 +180,7 @@ def _assign_places(pending: list[StoryEntity], *, rules: CorpusRules, follow_up:
             continue
         target = _entity_named(place.name, "GPE")
         e.entity_id = target.id
-        if _write_rule(e.name, target, Alias.Origin.DATA, place.source, rules):
+        if _write_rule(e.name, target, Alias.Origin.DATA, place.source, rules, DATA_CONFIDENCE):
             follow_up.article_ids.update(_stories_named(e.key, exclude=target.id))
 
 
@@ -160,44 +193,136 @@ def _partial_names(pending: list[StoryEntity], *, rules: CorpusRules) -> set[int
         id(e)
         for e in pending
         if e.label in PARTIAL_LABELS
-        and len(e.key.split()) <= 2
+        and len(_without_particles(e.key)) <= 2
         and not ACRONYM.match(e.name)
         and not rules.turned_off(e.key)
-        and place_for(e.name) is None  # "Jordan" the country is no one's surname here
+        # "Jordan" the country, "Houston" the city are no one's short name here
+        and known_place(e.name) is None
     }
 
 
+def _without_particles(key: str) -> list[str]:
+    """The words of a name but its leading particles ("von der leyen" → leyen)."""
+    from entities.resolution import _particles
+
+    words = key.split()
+    while len(words) > 1 and words[0] in _particles():
+        words = words[1:]
+    return words
+
+
 def _assign_partials(
-    stories: dict[int, list[StoryEntity]], partials: list[StoryEntity], *, rules: CorpusRules
+    stories: dict[int, list[StoryEntity]],
+    partials: list[StoryEntity],
+    *,
+    rules: CorpusRules,
+    known: dict[int, Entity] | None = None,
 ) -> None:
     if not partials:
         return
+    known = known or {}
     surnames = {e.key.split()[-1] for e in partials}  # "yeltsin", "m. atherton" → "atherton"
     people: dict[str, list[Entity]] = {}
-    for person in Entity.objects.filter(surname_key__in=surnames, blocked=False).only(
-        "id", "key", "name", "story_count", "surname_key"
-    ):
-        people.setdefault(person.surname_key, []).append(person)
+    for person in Entity.objects.filter(
+        surname_key__in=surnames, blocked=False, type="PERSON"
+    ).only("id", "key", "name", "story_count", "surname_key", "type"):
+        if clean_person_name(person.name):  # never "Gillingham v Chesterfield"
+            people.setdefault(person.surname_key, []).append(person)
+    groups = _group_words({p.key.split()[0] for found in people.values() for p in found})
+    for surname, found in people.items():
+        # "Ethiopian Haile Gebrselassie": a group's word in front is a description
+        people[surname] = [p for p in found if p.key.split()[0] not in groups]
     story_of = {id(e): article_id for article_id, ents in stories.items() for e in ents}
     profiles: dict[int, list[set[int]]] = {}
     for e in partials:
         words = e.key.split()
         candidates = [p for p in people.get(words[-1], []) if _stands_for(words, p.key.split())]
-        candidates = [p for p in candidates if p.id != e.entity_id]
+        candidates = _without_descriptions([p for p in candidates if p.id != e.entity_id])
         if not candidates:
-            continue
-        if len(candidates) == 1:
-            e.entity_id = candidates[0].id
-            evidence = f"the one full name the corpus knows for “{e.name}”"
-            _write_rule(e.name, candidates[0], Alias.Origin.PARTIAL, evidence, rules)
             continue
         article_id = story_of[id(e)]
         others = {o.entity_id for o in stories[article_id] if o.entity_id and o is not e}
+        if len(candidates) == 1:
+            full = candidates[0]
+            together = _together(full, others, profiles)
+            confidence, evidence = _partial_confidence(
+                e, full, known.get(id(e)), stories=len(profiles[full.id])
+            )
+            if confidence >= settings.IDENTITY_RULE_CONFIDENCE:
+                confidence, evidence = _with_competition(
+                    e, full, confidence, evidence, together=together
+                )
+            if confidence >= settings.IDENTITY_RULE_CONFIDENCE:
+                e.entity_id = full.id
+                _write_rule(e.name, full, Alias.Origin.PARTIAL, evidence, rules, confidence)
+            else:
+                e.proposal = (full, confidence, evidence)  # proposed once its entity exists
+            continue
         chosen, evidence = _by_context(candidates, others, profiles)
         if chosen is not None:
             e.entity_id = chosen.id
         else:
             e.ambiguous = evidence  # proposed to editors once its entity exists
+
+
+def _group_words(words: set[str]) -> set[str]:
+    """Those of `words` that name a group the corpus knows ("bosnian",
+    "ethiopian", "briton" beside "Britons")."""
+    if not words:
+        return set()
+    forms = {w: [w, f"{w}s", f"{w}es"] for w in words}
+    found = set(
+        Entity.objects.filter(
+            type="NORP", key__in={f for fs in forms.values() for f in fs}
+        ).values_list("key", flat=True)
+    )
+    return {w for w, fs in forms.items() if found.intersection(fs)}
+
+
+def _without_descriptions(candidates: list[Entity]) -> list[Entity]:
+    """Nested full names are one person, named most cleanly by the shortest:
+    "Patrick Rafter" beside "Unseeded Patrick Rafter"."""
+    keys = {c.key for c in candidates}
+    return [
+        c
+        for c in candidates
+        if not any(other != c.key and c.key.endswith(f" {other}") for other in keys)
+    ]
+
+
+def _partial_confidence(
+    e: StoryEntity, full: Entity, alone: Entity | None, *, stories: int
+) -> tuple[float, str]:
+    """How sure the corpus is that `e` is `full`, and why (shown to editors).
+    `stories`: the full name's stories (its recent ones, up to CONTEXT_SAMPLE)."""
+    confidence = PARTIAL_CONFIDENCE
+    reasons = [f"“{full.name}” is the one person the corpus knows as “{e.name}”"]
+    reasons.append(f"{stories}{'+' if stories >= CONTEXT_SAMPLE else ''} stories name {full.name}")
+    alone_stories = (
+        Mention.objects.filter(entity_id=alone.id).values("article_id")[:CONTEXT_SAMPLE].count()
+        if alone is not None
+        else 0
+    )
+    if alone_stories > FREQUENT_ALONE * stories + FREQUENT_ALONE_SLACK:
+        confidence *= 0.5
+        reasons.append(f"“{e.name}” stands alone in {alone_stories} stories: maybe another")
+    elif alone is not None and alone.type != "PERSON":
+        confidence *= 0.9
+        reasons.append(f"“{e.name}” on its own is a {alone.get_type_display().lower()}")
+    if len(e.key.split()) >= 2 and clean_person_name(e.name):
+        # "Haile Gebrselassie" is a full name itself: a longer one that ends
+        # in it ("Ethiopian Haile Gebrselassie") may be a description of it
+        confidence *= 0.5
+        reasons.append(f"“{e.name}” is a full name itself")
+    if e.label != "PERSON":
+        confidence *= 0.97
+        reasons.append(f"NER read “{e.name}” here as {e.label}")
+    first = full.name.split()[0]
+    if len(full.name.split()) >= 3 and zipf_frequency(first.casefold(), "en") >= COMMON_WORD_ZIPF:
+        # "Trainer Berti Vogts": a description may stand before the name
+        confidence *= 0.9
+        reasons.append(f"“{first}” is a common word")
+    return round(confidence, 3), "; ".join(reasons)
 
 
 def _stands_for(partial: list[str], full: list[str]) -> bool:
@@ -222,21 +347,7 @@ def _by_context(
     """The candidate whose stories share the most entities with this one, if
     it leads clearly; with the evidence either way. `profiles` caches, per
     candidate and for the whole batch, the entities of its recent stories."""
-    together = {}
-    for candidate in candidates:
-        if candidate.id not in profiles:
-            recent = list(
-                Mention.objects.filter(entity_id=candidate.id)
-                .newest_first()
-                .values_list("article_id", flat=True)[:CONTEXT_SAMPLE]
-            )
-            stories: dict[int, set[int]] = {}
-            for article_id, entity_id in Mention.objects.filter(article_id__in=recent).values_list(
-                "article_id", "entity_id"
-            ):
-                stories.setdefault(article_id, set()).add(entity_id)
-            profiles[candidate.id] = list(stories.values())
-        together[candidate.id] = sum(1 for entities in profiles[candidate.id] if entities & others)
+    together = {candidate.id: _together(candidate, others, profiles) for candidate in candidates}
     ranked = sorted(candidates, key=lambda c: (-together[c.id], -c.story_count, c.id))
     best, second = ranked[0], ranked[1]
     evidence = {
@@ -248,6 +359,52 @@ def _by_context(
     if together[best.id] >= 1 and together[best.id] >= CONTEXT_MARGIN * together[second.id]:
         return best, evidence
     return None, evidence
+
+
+def _together(candidate: Entity, others: set[int], profiles: dict[int, list[set[int]]]) -> int:
+    """How many of the candidate's recent stories share an entity with
+    `others` (a story's other names); `profiles` caches per batch."""
+    if candidate.id not in profiles:
+        recent = list(
+            Mention.objects.filter(entity_id=candidate.id)
+            .newest_first()
+            .values_list("article_id", flat=True)[:CONTEXT_SAMPLE]
+        )
+        stories: dict[int, set[int]] = {}
+        for article_id, entity_id in Mention.objects.filter(article_id__in=recent).values_list(
+            "article_id", "entity_id"
+        ):
+            stories.setdefault(article_id, set()).add(entity_id)
+        profiles[candidate.id] = list(stories.values())
+    return sum(1 for entities in profiles[candidate.id] if entities & others)
+
+
+def _with_competition(
+    e: StoryEntity, full: Entity, confidence: float, evidence: str, *, together: int
+) -> tuple[float, str]:
+    """Competing readings lower a rule's confidence: the story shares no other
+    name with the full name's stories ("Hussein" in a story about Jordan,
+    "Saddam Hussein" in stories about Iraq), or the short name is the first
+    name of another person the corpus knows ("Mushtaq" of Mushtaq Ahmed beside
+    Saqlain Mushtaq)."""
+    reasons = [evidence]
+    if together == 0 and full.story_count >= 2:  # (as rescoring last counted)
+        confidence *= 0.85
+        reasons.append(f"this story shares no other name with {full.name}'s stories")
+    else:
+        reasons.append(f"{together} of {full.name}'s stories share names with this one")
+    if len(e.key.split()) == 1:
+        given = (
+            Entity.objects.keys_starting(f"{e.key} ")
+            .filter(type="PERSON", blocked=False)
+            .exclude(pk=full.pk)
+            .values_list("name", flat=True)[:3]
+        )
+        given = list(given)
+        if given:
+            confidence *= 0.85
+            reasons.append(f"“{e.name}” is also the first name of {', '.join(given)}")
+    return round(confidence, 3), "; ".join(reasons)
 
 
 # --- 4 and 5. the name itself, or a new entity --------------------------------------------
@@ -364,16 +521,25 @@ def _learn_definitions(
                 continue
             target = Entity(pk=e.entity_id, name=e.name)
             evidence = f"story {article_id}: {e.name} ({surface})"
-            if _write_rule(surface, target, Alias.Origin.DEFINITION, evidence, rules):
+            confidence = DEFINITION_CONFIDENCE
+            if _write_rule(surface, target, Alias.Origin.DEFINITION, evidence, rules, confidence):
                 follow_up.article_ids.update(_stories_named(key, exclude=e.entity_id))
 
 
 # --- rules ------------------------------------------------------------------
 
 
-def _write_rule(name: str, target: Entity, origin: str, evidence: str, rules: CorpusRules) -> bool:
+def _write_rule(
+    name: str, target: Entity, origin: str, evidence: str, rules: CorpusRules, confidence: float
+) -> bool:
     """An automatic rule, unless one exists for the name: True if written."""
-    alias = Alias(name=name, entity_id=target.id, origin=origin, evidence=evidence[:2000])
+    alias = Alias(
+        name=name,
+        entity_id=target.id,
+        origin=origin,
+        evidence=evidence[:2000],
+        confidence=confidence,
+    )
     try:
         with transaction.atomic():
             alias.save()

@@ -180,6 +180,9 @@ class Alias(models.Model):
         default=True, help_text="Untick to undo an automatic rule: its stories are re-resolved."
     )
     evidence = models.TextField(blank=True)
+    # How sure the corpus was when it wrote an automatic rule (0-1); rules
+    # below settings.IDENTITY_RULE_CONFIDENCE are proposed, never written.
+    confidence = models.FloatField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "aliases"

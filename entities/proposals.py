@@ -129,3 +129,22 @@ def propose_candidates(entity_id: int, evidence: dict, *, surface: str) -> None:
                 "stories_affected": stories,
             },
         )
+
+
+def propose_rule(
+    entity_id: int | None, target: Entity, confidence: float, evidence: str, *, surface: str
+) -> None:
+    """A rule the corpus was not sure enough to write ("Houston" may be
+    "Tyler Houston"): the pair goes to editors with its confidence and
+    evidence; accepting merges it."""
+    if entity_id is None or entity_id == target.pk:
+        return
+    entity = Entity.objects.filter(pk=entity_id).first()
+    if entity is None:
+        return
+    _propose_pair(
+        entity,
+        target,
+        f"“{surface}” may be {target.name}",
+        {"rule": f"{surface} → {target.name}", "confidence": confidence, "why": evidence},
+    )

@@ -9,13 +9,20 @@ keys), group the spans into the story's entities:
   story it is the end of ("Mohammed al-Sudani", "Arran Robert Walshe");
 * an acronym ("PMF") joins the one longer name in the story whose initials it
   spells ("Popular Mobilization Forces"), preferring an explicit
-  "Popular Mobilization Forces (PMF)" definition.
+  "Popular Mobilization Forces (PMF)" definition;
+* a generic head ("Commission", "Treasury", "Fed") joins the one organisation
+  in the story it is the head of ("European Commission", "U.S. Treasury",
+  "Federal Reserve"); across stories it is never a rule;
+* a one-word name that is a frequent word of the language (wordfreq) and
+  that the story also writes in lower case ("Supreme" beside "supreme
+  leader") is a common word, not a name.
 
 Ambiguous partials and acronyms are left as they are.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -49,6 +56,9 @@ class StoryEntity:
     # Set by corpus resolution when two full names compete and the story's
     # context cannot decide: the evidence shown to editors.
     ambiguous: dict | None = None
+    # Set by corpus resolution when one full name fits but the evidence is
+    # too weak for a rule: (entity, confidence, evidence) shown to editors.
+    proposal: tuple | None = None
 
     @property
     def count(self) -> int:
@@ -121,13 +131,16 @@ def resolve_story(
 ) -> list[StoryEntity]:
     groups: dict[str, _Group] = {}
     pieces = (
-        p for span in spans for line in _split_at_line_breaks(span) for p in _split_at_figures(line)
+        p
+        for span in _join_particles(spans, text)
+        for line in _split_at_line_breaks(span)
+        for p in _split_at_figures(line)
     )
     for raw in pieces:
         if raw.label not in KEPT_LABELS:
             continue
         surface = normalize_surface(raw.text, raw.label)
-        if not surface or _is_common_word(surface):
+        if not surface or _is_common_word(surface) or _written_lower_case(surface, text):
             continue
         key = name_key(surface)
         if key in blocked_keys:
@@ -172,6 +185,42 @@ def resolve_story(
     return list(merged.values())
 
 
+@functools.cache
+def _particles() -> frozenset[str]:
+    from nameparser.config import CONSTANTS
+
+    return frozenset(CONSTANTS.prefixes)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _zipf(word: str) -> float:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(word, "en")
+
+
+def _join_particles(spans: Iterable[RawSpan], text: str) -> list[RawSpan]:
+    """NER cuts a name after its particle ("Ursula von der" + "Leyen"): a span
+    that ends in a particle of a person's name (nameparser's "von", "der",
+    "van", "de", "al") and the span right after it are one person."""
+    ordered = sorted(spans, key=lambda s: (s.start, s.end))
+    joined: list[RawSpan] = []
+    for span in ordered:
+        if joined:
+            last = joined[-1]
+            words = last.text.split()
+            if (
+                text[last.end : span.start] == " "
+                and len(words) >= 2
+                and words[-1].casefold() in _particles()
+                and span.text[:1].isupper()
+            ):
+                joined[-1] = RawSpan(text[last.start : span.end], "PERSON", last.start, span.end)
+                continue
+        joined.append(span)
+    return joined
+
+
 def _is_common_word(surface: str) -> bool:
     """One common English word ("Which", "It", "THE") is a tagging accident,
     not a name; a short word in capitals is an acronym ("US", "IT")."""
@@ -180,6 +229,23 @@ def _is_common_word(surface: str) -> bool:
     from spacy.lang.en.stop_words import STOP_WORDS
 
     return surface.casefold() in STOP_WORDS
+
+
+COMMON_WORD_ZIPF = 4.0  # wordfreq's scale: a word met once in 10,000 or more often
+
+
+def _written_lower_case(surface: str, text: str) -> bool:
+    """ "Supreme", "DOCUMENT", "Champions": one frequent English word that the
+    story itself writes in lower case elsewhere is a word, not a name (a
+    name is not written so: "clinton", "turkey" the country)."""
+    if " " in surface or "-" in surface or len(surface) < 3 or not surface.isalpha():
+        return False
+    if surface.isupper() and len(surface) <= 4:
+        return False  # an acronym: "US", "RIP" as initials
+    word = surface.casefold()
+    if _zipf(word) < COMMON_WORD_ZIPF:
+        return False
+    return re.search(rf"(?<![\w-]){re.escape(word)}(?![\w-])", text) is not None
 
 
 _FIGURES = re.compile(r"(?:^|\s)[-+\u2212]?[\d][\d.,:/+\-\u2212]*(?=\s|$)|\s[-+/](?=\s)")
@@ -253,11 +319,31 @@ def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str 
     return None
 
 
+def _head_target(group: _Group, groups: dict[str, _Group]) -> str | None:
+    """ "Commission" → the one organisation in the story it heads ("European
+    Commission"); "Axis" → the one it begins ("Axis of Resistance"); "Fed" →
+    the one whose first word it begins ("Federal Reserve")."""
+    if len(group.tokens) != 1 or "ORG" not in group.labels or ACRONYM.match(group.surfaces[0]):
+        return None
+    word = group.key
+    candidates = {
+        other.key
+        for other in groups.values()
+        if other.label == "ORG"
+        and len(other.tokens) >= 2
+        and (other.tokens[-1] == word or (len(word) >= 3 and other.tokens[0].startswith(word)))
+    }
+    return candidates.pop() if len(candidates) == 1 else None
+
+
 def _partial_target(group: _Group, groups: dict[str, _Group]) -> str | None:
     # Any eligible label will do: NER may call a surname GPE once and PERSON
     # once in the same story ("Sudani"), and the first label seen wins ties.
     if PARTIAL_LABELS.isdisjoint(group.labels) or ACRONYM.match(group.surfaces[0]):
         return None
+    head = _head_target(group, groups)
+    if head:
+        return head
     candidates = [
         other
         for other in groups.values()

@@ -313,6 +313,9 @@ SPACY_MODELS = env.dict("SPACY_MODELS", default={"en": SPACY_MODEL})
 # model after this many documents is an optional backstop (0: never).
 SPACY_RELOAD_EVERY_DOCS = env.int("SPACY_RELOAD_EVERY_DOCS", default=0)
 EXTRACTION_BATCH_SIZE = env.int("EXTRACTION_BATCH_SIZE", default=32)
+# An automatic identity rule (SPEC §10) is written only at this confidence or
+# above; below it the pair goes to the review queue ("Possible duplicates").
+IDENTITY_RULE_CONFIDENCE = env.float("IDENTITY_RULE_CONFIDENCE", default=0.9)
 EXTRACTION_MAX_ATTEMPTS = env.int("EXTRACTION_MAX_ATTEMPTS", default=3)
 RESCORE_DEBOUNCE_SECONDS = env.int("RESCORE_DEBOUNCE_SECONDS", default=5)
 # Between full rescorings, a batch of new stories is scored on its own; a full
