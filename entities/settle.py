@@ -22,7 +22,9 @@ from collections import Counter
 
 from django.db import transaction
 
-from entities.models import Alias, Entity, Mention
+from entities import history
+from entities.extraction import request_reresolution
+from entities.models import Alias, Change, Entity, Mention
 from entities.normalize import key_variants, name_key, surname_key
 from entities.places import known_place
 from entities.proposals import Pools, propose_look_alikes
@@ -94,8 +96,6 @@ def settle(*, limit: int = SETTLE_BATCH) -> int:
             propose_look_alikes(entity, pools=pools)
     Entity.objects.filter(pk__in=[e.pk for e in entities]).update(unsettled=False)
     if withdrawn:
-        from entities.extraction import request_reresolution
-
         transaction.on_commit(lambda: request_reresolution(article_ids=sorted(withdrawn)))
     return len(entities)
 
@@ -131,10 +131,22 @@ def withdraw_contradicted(entities: list[Entity], samples: dict) -> set[int]:
     rules = list(
         Alias.objects.filter(
             entity_id__in=[e.id for e in entities], origin=Alias.Origin.PARTIAL, active=True
+        ).select_related("entity")
+    )
+    # A rule turned back on from the history stays on: the editor's choice wins.
+    kept_on = (
+        set(
+            Change.objects.filter(
+                action=Change.Action.RULE_ON, restore__alias_id__in=[r.pk for r in rules]
+            ).values_list("restore__alias_id", flat=True)
         )
+        if rules
+        else set()
     )
     stories: set[int] = set()
     for rule in rules:
+        if rule.pk in kept_on:
+            continue
         keys = set(key_variants(rule.key))
         read = Counter(
             label
@@ -149,10 +161,22 @@ def withdraw_contradicted(entities: list[Entity], samples: dict) -> set[int]:
         rule.active = False
         rule.evidence = f"withdrawn automatically: {why}. Was: {rule.evidence}"[:2000]
         rule.save(update_fields=["active", "evidence"])
-        stories.update(
+        touched = set(
             Mention.objects.filter(entity_id=rule.entity_id, surfaces__icontains=rule.name)
             .newest_first()
             .values_list("article_id", flat=True)[:WITHDRAWN_RULE_STORIES]
+        )
+        stories.update(touched)
+        # By the system, with its evidence; an editor turns it back on from the history.
+        history.record(
+            action=Change.Action.RULE_OFF,
+            summary=f"Rule “{rule.name}” → {rule.entity.name} withdrawn automatically",
+            entity_ids=[rule.entity_id],
+            before={"active": True},
+            after={"active": False},
+            evidence=rule.evidence,
+            stories=len(touched),
+            restore={"alias_id": rule.pk},
         )
     return stories
 

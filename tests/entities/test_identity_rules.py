@@ -228,3 +228,38 @@ def test_an_organisation_is_one_with_or_without_its_legal_form(ingest_story):
     a = ingest_story("Software", "Microsoft Corp. said on Monday its profit rose 20 per cent.")
     b = ingest_story("Cloud", "Microsoft said on Tuesday it would build a data centre in Ireland.")
     assert about(a)["Microsoft"].entity_id == about(b)["Microsoft"].entity_id
+
+
+def test_a_rule_withdrawn_automatically_is_in_the_history_and_an_editor_can_undo_it(
+    ingest_story, django_capture_on_commit_callbacks
+):
+    from entities import services
+    from entities.models import Change, Mention
+
+    ingest_story("Banker", "Banker Greta Kowalczyk said on Monday rates would rise.")
+    stories = [
+        ingest_story(
+            f"Town {n}", f"Officials in Kowalczyk said on Friday the budget of {n} passed."
+        )
+        for n in range(3)
+    ]
+    person = Entity.objects.get(key="greta kowalczyk")
+    rule = Alias.objects.get(key="kowalczyk", entity=person, origin=Alias.Origin.PARTIAL)
+    Mention.objects.filter(entity=person, article__in=stories).update(label="GPE")
+    Entity.objects.filter(pk=person.pk).update(unsettled=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        corpus_settle()
+    change = Change.objects.get(action=Change.Action.RULE_OFF, subjects__entity=person)
+    assert change.user_id is None  # the system, with its evidence
+    assert "withdrawn automatically" in change.evidence
+    assert change.stories >= 3  # the three town stories (and any other naming it)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.change_undo(change_id=change.pk)
+    rule.refresh_from_db()
+    assert rule.active
+    # The editor's choice wins over the evidence the next time the entity settles.
+    Entity.objects.filter(pk=person.pk).update(unsettled=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        corpus_settle()
+    rule.refresh_from_db()
+    assert rule.active

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('entities', '0009_mention_salience_refit'),
+        ('entities', '0011_editor_and_viewer_groups'),
     ]
 
     operations = [
