@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from articles.copies import story_grouped
 from articles.extraction import request_extraction
 from articles.languages import detect_language
 from articles.models import Article, Source
@@ -245,6 +246,7 @@ def article_ingest(
                 page_metadata=page_metadata,
                 source=_source_for(source),
             )
+            story_grouped(article=article)
     except IntegrityError:  # a concurrent submission of the same story won
         found = (
             Article.objects.filter(canonical_url=canonical).first()
