@@ -34,22 +34,40 @@ from django.db.models import Count, Q
 from articles.models import Article, StoryBand
 
 SHINGLE_WORDS = 3
-_WORD = re.compile(r"\w+(?:[.,:'’]\d+)*", re.UNICODE)
+# A word (a number keeps its separators: "2,300", "4:17", "0.6" are one
+# fact) and what comes before it, to tell a sentence's first word from a name.
+_WORD = re.compile(r"(\W*)(\w+(?:[.,:'’]\d+)*)", re.UNICODE)
+_SENTENCE_END = re.compile(r"[.!?\n]")
 _NUMBER = re.compile(r"\d")
 # A day of the month says when, not what: every story filed that day (its
 # dateline, "on March 3") has it.
 _MONTHS = frozenset(
     name.casefold().rstrip(".") for name in (*calendar.month_name[1:], *calendar.month_abbr[1:])
 )
+PLAIN, NUMBER, NAME = 0, 1, 2
 
 
 # -- the fingerprint ---------------------------------------------------------
 
 
-def words(text: str) -> list[str]:
-    """The text's words, casefolded; a number keeps its separators ("2,300",
-    "4:17", "0.6") so that it stays one fact."""
-    return _WORD.findall(text.casefold())
+def words(text: str) -> tuple[list[str], list[int]]:
+    """The text's words, casefolded, and what each is: a number, a name (a
+    capitalised word inside a sentence) or a plain word."""
+    folded, kinds = [], []
+    at_start = True
+    for gap, word in _WORD.findall(text):
+        if at_start or _SENTENCE_END.search(gap):
+            kind = NUMBER if _NUMBER.search(word) else PLAIN
+        elif word[0].isupper():
+            kind = NAME
+        elif word.isalpha():
+            kind = PLAIN
+        else:
+            kind = NUMBER if _NUMBER.search(word) else PLAIN
+        at_start = False
+        folded.append(word.casefold())
+        kinds.append(kind)
+    return folded, kinds
 
 
 def shingles(tokens: Sequence[str]) -> set[tuple[str, ...]]:
@@ -59,34 +77,35 @@ def shingles(tokens: Sequence[str]) -> set[tuple[str, ...]]:
     return set(zip(*(tokens[i:] for i in range(SHINGLE_WORDS)), strict=False))
 
 
-def facts(tokens: Sequence[str]) -> dict[str, frozenset[str]]:
-    """The numbers the text states, by the word next to them: "rose 41
-    centimetres" gives {"<rose": {"41"}, ">centimetres": {"41"}}. Two stories
-    cut from one template (a results table, a market report, a weather
-    bulletin) put other numbers next to the same words; two copies, the
-    same ones (a reworded neighbour just gives a context the other lacks).
-    A number next to a month is a date and left out: every story filed that
-    day has it."""
+def facts(tokens: Sequence[str], kinds: Sequence[int], kind: int) -> dict[str, frozenset[str]]:
+    """The numbers (or names) the text states, by the plain word next to
+    them: "rose 41 centimetres" gives {"<rose": {"41"}, ">centimetres":
+    {"41"}}; "met Yusuf Novak on", {"<met": {"yusuf"}, ">on": {"novak"}}.
+    Two stories cut from one template (a results table, a market report, a
+    weather bulletin) put other numbers and names next to the same words;
+    two copies, the same ones (a reworded neighbour just gives a context the
+    other lacks). A number next to a month is a date and left out: every
+    story filed that day has it."""
     found: dict[str, set[str]] = {}
     last = len(tokens) - 1
-    # A \w token that is not all letters holds a digit (or an underscore).
-    for i in [i for i, token in enumerate(tokens) if not token.isalpha()]:
+    for i in [i for i, k in enumerate(kinds) if k == kind]:
         token = tokens[i]
-        before = tokens[i - 1] if i else ""
-        after = tokens[i + 1] if i < last else ""
-        if not _NUMBER.search(token) or before in _MONTHS or after in _MONTHS:
+        before = tokens[i - 1] if i and kinds[i - 1] == PLAIN else ""
+        after = tokens[i + 1] if i < last and kinds[i + 1] == PLAIN else ""
+        if kind == NUMBER and (before in _MONTHS or after in _MONTHS):
             continue
-        if before.isalpha():
+        if before:
             found.setdefault("<" + before, set()).add(token)
-        if after.isalpha():
+        if after:
             found.setdefault(">" + after, set()).add(token)
-    return {context: frozenset(numbers) for context, numbers in found.items()}
+    return {context: frozenset(values) for context, values in found.items()}
 
 
 @dataclass(frozen=True)
 class Fingerprint:
     shingles: frozenset[tuple[str, ...]]
-    facts: dict[str, frozenset[str]]
+    numbers: dict[str, frozenset[str]]
+    names: dict[str, frozenset[str]]
     band_keys: tuple[int, ...]
 
 
@@ -126,11 +145,12 @@ def fingerprint(
 ) -> Fingerprint:
     """What detection reads of a text; without `keys`, only what the check on
     the text needs (a candidate's band keys are already stored)."""
-    tokens = words(text)
+    tokens, kinds = words(text)
     shingle_set = frozenset(shingles(tokens))
     return Fingerprint(
         shingles=shingle_set,
-        facts=facts(tokens),
+        numbers=facts(tokens, kinds, NUMBER),
+        names=facts(tokens, kinds, NAME),
         band_keys=band_keys(
             shingle_set,
             bands=bands or settings.COPY_LSH_BANDS,
@@ -149,23 +169,36 @@ def _overlap(a: frozenset, b: frozenset) -> float:
     return len(a & b) / min(len(a), len(b))
 
 
-def fact_agreement(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> float | None:
+def number_agreement(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> float | None:
     """Of the number contexts both texts have, the share where they state a
-    same number; None when they share none."""
+    same number; None when they share none. One number that differs is a
+    different fact: a score, a price, a temperature."""
     shared = a.keys() & b.keys()
     if not shared:
         return None
     return sum(1 for context in shared if a[context] & b[context]) / len(shared)
 
 
+def name_agreement(a: dict[str, frozenset[str]], b: dict[str, frozenset[str]]) -> float | None:
+    """Over the name contexts both texts have, how far they name the same
+    people and places there (each context's overlap, averaged); None when
+    they share none. Names recur across stories more than numbers do."""
+    shared = a.keys() & b.keys()
+    if not shared:
+        return None
+    return sum(_overlap(a[context], b[context]) for context in shared) / len(shared)
+
+
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """How surely two stories are copies of one, 0-1, read on their texts:
-    the overlap of their word shingles, held down by how far the numbers
-    they both place agree. Two stories sharing a template share shingles but
-    not numbers; two copies share both."""
-    text = _overlap(a.shingles, b.shingles)
-    agreement = fact_agreement(a.facts, b.facts)
-    return text if agreement is None else min(text, agreement)
+    the overlap of their word shingles, held down by how far the numbers and
+    the names they both place agree. Two stories sharing a template share
+    shingles but not facts; two copies share both."""
+    scores = [_overlap(a.shingles, b.shingles)]
+    for agreement in (number_agreement(a.numbers, b.numbers), name_agreement(a.names, b.names)):
+        if agreement is not None:
+            scores.append(agreement)
+    return min(scores)
 
 
 # -- candidates and groups ---------------------------------------------------
@@ -282,7 +315,7 @@ def copies_join(*, articles: Sequence[Article], representative: Article | None =
         return []
     reps = {a.copy_of_id or a.pk for a in articles}
     members = list(
-        Article.objects.filter(Q(pk__in=reps) | Q(copy_of_id__in=reps) | Q(pk__in=[a.pk for a in articles]))
+        Article.objects.filter(Q(pk__in=reps) | Q(copy_of_id__in=reps))
         .order_by("published_at", "id")
         .only("id", "published_at")
     )

@@ -165,6 +165,9 @@ class StoryBand(models.Model):
     class Meta:
         indexes = [models.Index(fields=["key", "article"], name="storyband_key_idx")]
 
+    def __str__(self) -> str:
+        return f"band key {self.key} of story {self.article_id}"
+
 
 class FeedQuerySet(models.QuerySet):
     def due(self, now=None) -> FeedQuerySet:

@@ -100,23 +100,61 @@ def build(originals: dict, *, seed: int = 24) -> list[dict]:
         short = dateline.split(" (")[0] + " -"  # "KYIV, March 3 -"
         s = rng.sample(sites, 5)
         add(key, family, "original", story["title"], paras, WIRE, when)
-        add(key, family, "headline-byline", _headline(story["title"], rng),
-            _with_site(paras, s[0], boilerplate=False), s[0]["name"], when + timedelta(minutes=40))
-        add(key, family, "trimmed-boilerplate", story["title"],
-            _with_site(paras[:-2], s[1], byline=False), s[1]["name"], when + timedelta(hours=1))
+        add(
+            key,
+            family,
+            "headline-byline",
+            _headline(story["title"], rng),
+            _with_site(paras, s[0], boilerplate=False),
+            s[0]["name"],
+            when + timedelta(minutes=40),
+        )
+        add(
+            key,
+            family,
+            "trimmed-boilerplate",
+            story["title"],
+            _with_site(paras[:-2], s[1], byline=False),
+            s[1]["name"],
+            when + timedelta(hours=1),
+        )
         reworded = _reword(paras, rewordings, rng)
         reworded[0] = reworded[0].replace(dateline, short, 1)
-        add(key, family, "reworded", _headline(story["title"], rng), reworded, s[2]["name"],
-            when + timedelta(hours=2))
-        add(key, family, "everything", _headline(story["title"], rng),
-            _with_site(_reword(paras[:-1], rewordings, rng), s[3]), s[3]["name"],
-            when + timedelta(hours=3))
+        add(
+            key,
+            family,
+            "reworded",
+            _headline(story["title"], rng),
+            reworded,
+            s[2]["name"],
+            when + timedelta(hours=2),
+        )
+        add(
+            key,
+            family,
+            "everything",
+            _headline(story["title"], rng),
+            _with_site(_reword(paras[:-1], rewordings, rng), s[3]),
+            s[3]["name"],
+            when + timedelta(hours=3),
+        )
         if update := story.get("update"):
-            updated = [f"{dateline} {update['lead']}", *story["paragraphs"][1:3],
-                       *update["paragraphs"], *story["paragraphs"][3:]]
+            updated = [
+                f"{dateline} {update['lead']}",
+                *story["paragraphs"][1:3],
+                *update["paragraphs"],
+                *story["paragraphs"][3:],
+            ]
             add(key, family, "update", update["title"], updated, WIRE, when + timedelta(hours=4))
-            add(key, family, "update-copy", _headline(update["title"], rng),
-                _with_site(updated[:-1], s[4]), s[4]["name"], when + timedelta(hours=5))
+            add(
+                key,
+                family,
+                "update-copy",
+                _headline(update["title"], rng),
+                _with_site(updated[:-1], s[4]),
+                s[4]["name"],
+                when + timedelta(hours=5),
+            )
 
     for template in originals["templates"]:
         for n, fact in enumerate(template["facts"]):
@@ -126,10 +164,24 @@ def build(originals: dict, *, seed: int = 24) -> list[dict]:
             title = template["title"].format(**fact)
             s = rng.sample(sites, 2)
             add(group, template["key"], "original", title, paras, WIRE, when)
-            add(group, template["key"], "byline-boilerplate", _headline(title, rng),
-                _with_site(paras, s[0]), s[0]["name"], when + timedelta(minutes=30))
-            add(group, template["key"], "trimmed-reworded", title,
-                _reword(paras[:-1], rewordings, rng), s[1]["name"], when + timedelta(hours=1))
+            add(
+                group,
+                template["key"],
+                "byline-boilerplate",
+                _headline(title, rng),
+                _with_site(paras, s[0]),
+                s[0]["name"],
+                when + timedelta(minutes=30),
+            )
+            add(
+                group,
+                template["key"],
+                "trimmed-reworded",
+                title,
+                _reword(paras[:-1], rewordings, rng),
+                s[1]["name"],
+                when + timedelta(hours=1),
+            )
     return records
 
 
@@ -141,8 +193,9 @@ def read_gold(path: Path) -> list[dict]:
 # -- grouping as at ingest ---------------------------------------------------
 
 
-def group_in_memory(records: list[dict], *, threshold: float, bands: int, rows: int,
-                    max_candidates: int) -> tuple[dict[str, str], int]:
+def group_in_memory(
+    records: list[dict], *, threshold: float, bands: int, rows: int, max_candidates: int
+) -> tuple[dict[str, str], int]:
     """Story id -> representative id, by the ingest algorithm of
     articles/copies.py (band keys in a dict instead of the StoryBand table);
     and the number of candidates checked."""
@@ -277,16 +330,22 @@ def cost(records: list[dict], scales: list[int], synthetic: int) -> None:
     ingest_ms = (time.perf_counter() - started) * 1000 / len(records)
     stored = Article.objects.count()
     grouped = Article.objects.filter(copy_of__isnull=False).count()
-    print(f"\nThrough article_ingest (hook included): {stored} stories, {grouped} stored as "
-          f"copies, {stored - grouped} groups; {ingest_ms:.2f} ms a story for the whole ingest")
-    print(f"  LSH: {settings.COPY_LSH_BANDS} bands x {settings.COPY_LSH_ROWS} rows; "
-          f"threshold {settings.COPY_THRESHOLD}")
+    print(
+        f"\nThrough article_ingest (hook included): {stored} stories, {grouped} stored as "
+        f"copies, {stored - grouped} groups; {ingest_ms:.2f} ms a story for the whole ingest"
+    )
+    print(
+        f"  LSH: {settings.COPY_LSH_BANDS} bands x {settings.COPY_LSH_ROWS} rows; "
+        f"threshold {settings.COPY_THRESHOLD}"
+    )
 
     hook_ms, plain_ms = _hook_cost(synthetic)
-    print(f"  on {synthetic} synthetic ~600-word stories: ingest {plain_ms:.2f} ms a story without "
-          f"the hook, {hook_ms:.2f} with it: the hook costs {hook_ms - plain_ms:.2f} ms a story, "
-          f"{(hook_ms - plain_ms) / PIPELINE_MS:.1%} of the pipeline's {PIPELINE_MS:.0f} ms a story "
-          f"(docs/BENCHMARKS.md: 14.5 stories/s)")
+    print(
+        f"  on {synthetic} synthetic ~600-word stories: ingest {plain_ms:.2f} ms a story without "
+        f"the hook, {hook_ms:.2f} with it: the hook costs {hook_ms - plain_ms:.2f} ms a story, "
+        f"{(hook_ms - plain_ms) / PIPELINE_MS:.1%} of the pipeline's {PIPELINE_MS:.0f} ms a story "
+        f"(docs/BENCHMARKS.md: 14.5 stories/s)"
+    )
 
     prints = [fingerprint(t) for t in texts]
     article = Article.objects.order_by("id").first()
@@ -296,8 +355,10 @@ def cost(records: list[dict], scales: list[int], synthetic: int) -> None:
             store_bands(article=article, keys=fp.band_keys)
     store_ms = (time.perf_counter() - t0) * 1000 / len(prints)
     store_bands(article=article, keys=prints[0].band_keys)
-    print(f"\n{'stories':>10} {'fingerprint':>12} {'store keys':>11} {'probe':>8} {'check':>8} "
-          f"{'total':>8}   (ms a story, median of 3 rounds over the gold)")
+    print(
+        f"\n{'stories':>10} {'fingerprint':>12} {'store keys':>11} {'probe':>8} {'check':>8} "
+        f"{'total':>8}   (ms a story, median of 3 rounds over the gold)"
+    )
     done = 0
     for scale in scales:
         _fill_bands(scale - done, settings.COPY_LSH_BANDS)
@@ -312,8 +373,10 @@ def cost(records: list[dict], scales: list[int], synthetic: int) -> None:
                 probes.append(t1 - t0)
                 totals.append(time.perf_counter() - t1)
         probe, total = _median(probes) * 1000, _median(totals) * 1000
-        print(f"{scale:>10,} {fp_ms:>12.2f} {store_ms:>11.2f} {probe:>8.2f} "
-              f"{total - probe:>8.2f} {fp_ms + store_ms + total:>8.2f}")
+        print(
+            f"{scale:>10,} {fp_ms:>12.2f} {store_ms:>11.2f} {probe:>8.2f} "
+            f"{total - probe:>8.2f} {fp_ms + store_ms + total:>8.2f}"
+        )
     print(f"  plan of the probe: {_plan(prints[0].band_keys)}")
 
 
@@ -368,15 +431,20 @@ def main(argv: list[str] | None = None) -> int:
 
         groups = len({r["group"] for r in records})
         pairs = sum(n * (n - 1) // 2 for n in _sizes(records))
-        print(f"Gold: {args.gold.name}: {len(records)} stories in {groups} groups, "
-              f"{pairs} copy pairs of {len(records) * (len(records) - 1) // 2}")
+        print(
+            f"Gold: {args.gold.name}: {len(records)} stories in {groups} groups, "
+            f"{pairs} copy pairs of {len(records) * (len(records) - 1) // 2}"
+        )
         bp, br, _ = pair_scores(records, content_hash_groups(records))
         print(f"\n{'threshold':>10} {'precision':>10} {'recall':>8} {'wrong pairs':>12}")
         print(f"{'baseline':>10} {bp:>10.3f} {br:>8.3f} {'':>12}  (exact content hash)")
         for threshold in THRESHOLDS:
-            predicted, checked = group_in_memory(
-                records, threshold=threshold, bands=settings.COPY_LSH_BANDS,
-                rows=settings.COPY_LSH_ROWS, max_candidates=settings.COPY_MAX_CANDIDATES,
+            predicted, _ = group_in_memory(
+                records,
+                threshold=threshold,
+                bands=settings.COPY_LSH_BANDS,
+                rows=settings.COPY_LSH_ROWS,
+                max_candidates=settings.COPY_MAX_CANDIDATES,
             )
             precision, recall, wrong = pair_scores(records, predicted)
             mark = "  <- COPY_THRESHOLD" if threshold == settings.COPY_THRESHOLD else ""
