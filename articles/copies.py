@@ -53,20 +53,17 @@ PLAIN, NUMBER, NAME = 0, 1, 2
 def words(text: str) -> tuple[list[str], list[int]]:
     """The text's words, casefolded, and what each is: a number, a name (a
     capitalised word inside a sentence) or a plain word."""
-    folded, kinds = [], []
-    at_start = True
-    for gap, word in _WORD.findall(text):
-        if at_start or _SENTENCE_END.search(gap):
-            kind = NUMBER if _NUMBER.search(word) else PLAIN
-        elif word[0].isupper():
-            kind = NAME
-        elif word.isalpha():
-            kind = PLAIN
-        else:
-            kind = NUMBER if _NUMBER.search(word) else PLAIN
-        at_start = False
-        folded.append(word.casefold())
-        kinds.append(kind)
+    found = _WORD.findall(text)
+    folded = [word.casefold() for _, word in found]
+    kinds = [PLAIN] * len(found)
+    # Only words not all in lower case can be numbers or names.
+    for i in [i for i, (_, word) in enumerate(found) if not word.islower()]:
+        gap, word = found[i]
+        if word.isalpha():
+            if word[0].isupper() and i and not _SENTENCE_END.search(gap):
+                kinds[i] = NAME
+        elif _NUMBER.search(word):
+            kinds[i] = NUMBER
     return folded, kinds
 
 

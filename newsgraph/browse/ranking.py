@@ -9,22 +9,10 @@ the count (at most COUNT_CAP rows, then the entity's rescored story count).
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
-
 from entities.models import Entity, Mention
+from entities.selectors import once_a_group
 from newsgraph.browse.filters import SearchFilters
 from newsgraph.infra.ranked_ids import COUNT_CAP, RankedIds
-
-
-def once_a_group(mentions):
-    """The mentions without those of a copy whose representative mentions
-    the entity too: a group's story is listed once, as its representative
-    (a copy still shows when only it names the entity, e.g. an update's new
-    paragraphs)."""
-    in_representative = Mention.objects.filter(
-        article_id=OuterRef("article__copy_of_id"), entity_id=OuterRef("entity_id")
-    )
-    return mentions.filter(Q(article__copy_of__isnull=True) | ~Exists(in_representative))
 
 
 def entity_story_ids(entity: Entity, filters: SearchFilters, *, order: str) -> RankedIds:

@@ -220,7 +220,7 @@ RESCORE_FULL_EVERY_SECONDS = env.int("RESCORE_FULL_EVERY_SECONDS", default=3600)
 # curve: python -m bench.copies).
 COPY_LSH_BANDS = env.int("COPY_LSH_BANDS", default=32)
 COPY_LSH_ROWS = env.int("COPY_LSH_ROWS", default=3)
-COPY_MAX_CANDIDATES = env.int("COPY_MAX_CANDIDATES", default=10)
+COPY_MAX_CANDIDATES = env.int("COPY_MAX_CANDIDATES", default=5)
 COPY_THRESHOLD = env.float("COPY_THRESHOLD", default=0.6)
 MAX_ARTICLE_CHARS = env.int("MAX_ARTICLE_CHARS", default=200_000)
 # A longer JSONL line is reported and skipped without being read into memory.
