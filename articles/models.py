@@ -110,6 +110,9 @@ class Article(models.Model):
     copy_by_editor = models.BooleanField(
         default=False, help_text="Placed in or out of its group by an editor."
     )
+    # The text's MinHash signature (articles/copies.py `Fingerprint.signature`):
+    # what tells, before reading a candidate's text, that it cannot be a copy.
+    copy_signature = models.BinaryField(blank=True, default=b"", editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
