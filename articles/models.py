@@ -51,6 +51,13 @@ class ArticleQuerySet(models.QuerySet):
         """Stories that stand for their copy group (or have no copies)."""
         return self.filter(copy_of__isnull=True)
 
+    def with_has_copies(self) -> ArticleQuerySet:
+        """Each story with `has_copies`, in the same query (so that a page
+        whose stories have no copies reads no copy groups)."""
+        return self.annotate(
+            has_copies=models.Exists(Article.objects.filter(copy_of=models.OuterRef("pk")))
+        )
+
 
 class Article(models.Model):
     class Status(models.TextChoices):
@@ -108,11 +115,12 @@ class Article(models.Model):
     )
     copy_similarity = models.FloatField(null=True, blank=True)
     copy_by_editor = models.BooleanField(
-        default=False, help_text="Placed in or out of its group by an editor."
+        default=False, db_default=False, help_text="Placed in or out of its group by an editor."
     )
     # The text's MinHash signature (articles/copies.py `Fingerprint.signature`):
     # what tells, before reading a candidate's text, that it cannot be a copy.
-    copy_signature = models.BinaryField(blank=True, default=b"", editable=False)
+    # NULL for a story stored without one (a bulk load): its text is read.
+    copy_signature = models.BinaryField(null=True, blank=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 

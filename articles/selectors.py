@@ -72,8 +72,11 @@ class CopyGroup:
 
 def attach_copy_groups(stories: Sequence[Article]) -> None:
     """Set `copy_group` (a CopyGroup, None for a story without copies) on
-    each story, with one query for all of them."""
-    group_ids = {s.copy_of_id or s.pk for s in stories}
+    each story, with one query for all of them, and none when the stories
+    were read `with_has_copies()` and none has copies or is one."""
+    group_ids = {
+        s.copy_of_id or s.pk for s in stories if s.copy_of_id or getattr(s, "has_copies", True)
+    }
     members: dict[int, list[Article]] = {}
     if group_ids:
         rows = (

@@ -91,6 +91,7 @@ def hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
     ids = [r[0] for r in rows]
     articles = (
         Article.objects.filter(id__in=ids)
+        .with_has_copies()
         .select_related("source")
         .defer("page_metadata")  # kept for re-dating, never shown
         .in_bulk()

@@ -22,7 +22,8 @@ def stories_with_about_list():
         Mention.objects.visible().select_related("entity").order_by("entity__name", "entity_id")
     )
     return (
-        Article.objects.select_related("source")
+        Article.objects.with_has_copies()
+        .select_related("source")
         .defer("page_metadata")  # kept for re-dating, never shown
         .prefetch_related(Prefetch("mentions", queryset=visible, to_attr="about"))
     )
