@@ -1,20 +1,23 @@
-"""The story admin: stories (add by text or URL, re-extract), sources and feeds."""
+"""The story admin: stories (add by text or URL, re-extract, split and join
+copy groups), sources and feeds."""
 
 import logging
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from articles import services
+from articles import copies, services
+from articles.handover import RESCORE_ALL_TASK
 from articles.models import Article, Feed, Source
 from articles.signals import story_redated
 from articles.text import clean_line, clean_text
+from newsgraph.infra import pagecache
 from newsgraph.infra.failures import failure_reason, is_store_failure
 from newsgraph.infra.queue import enqueue
 
@@ -35,6 +38,21 @@ class IngestForm(forms.Form):
     source = forms.CharField(max_length=200, required=False)
 
 
+class CopyFilter(admin.SimpleListFilter):
+    title = "copies"
+    parameter_name = "copies"
+
+    def lookups(self, request, model_admin):
+        return [("copy", "A copy of another story"), ("original", "Not a copy")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "copy":
+            return queryset.filter(copy_of__isnull=False)
+        if self.value() == "original":
+            return queryset.filter(copy_of__isnull=True)
+        return queryset
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["name", "slug"]
@@ -52,8 +70,9 @@ class ArticleAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "original",
+        "copy_group",
     ]
-    list_filter = ["status", "date_source", "language", "source"]
+    list_filter = ["status", "date_source", "language", "source", CopyFilter, "copy_by_editor"]
     search_fields = ["title", "url"]
     list_select_related = ["source"]
     date_hierarchy = "published_at"
@@ -67,6 +86,10 @@ class ArticleAdmin(admin.ModelAdmin):
         "attempts",
         "created_at",
         "extracted_at",
+        "copy_of_link",
+        "copy_similarity",
+        "copy_by_editor",
+        "group_versions",
     ]
     fields = [
         "title",
@@ -77,7 +100,7 @@ class ArticleAdmin(admin.ModelAdmin):
         "text",
         *readonly_fields[1:],
     ]
-    actions = ["reextract"]
+    actions = ["reextract", "join_copies", "make_representative", "split_copy"]
 
     @admin.display(description="Link")
     def original(self, article: Article) -> str:
@@ -104,6 +127,82 @@ class ArticleAdmin(admin.ModelAdmin):
                 f"{failed} of them failed; each says why in its status.",
                 messages.WARNING,
             )
+
+    # -- copy groups (articles/copies.py) ----------------------------------
+
+    @admin.display(description="Copy of")
+    def copy_group(self, article: Article) -> str:
+        if article.copy_of_id is None:
+            return "—"
+        url = reverse("admin:articles_article_change", args=[article.copy_of_id])
+        return format_html('<a href="{}">story {}</a>', url, article.copy_of_id)
+
+    @admin.display(description="Copy of")
+    def copy_of_link(self, article: Article) -> str:
+        if article.copy_of_id is None:
+            return "Not a copy (this story stands for its group, if it has one)"
+        rep = article.copy_of
+        url = reverse("admin:articles_article_change", args=[rep.pk])
+        return format_html('<a href="{}">{}</a>', url, rep.title)
+
+    @admin.display(description="Versions in the group")
+    def group_versions(self, article: Article) -> str:
+        members = copies.group_members(article.group_id)
+        if len(members) < 2:
+            return "None: no copies found"
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> — {} · {}{}</li>',
+            (
+                (
+                    reverse("admin:articles_article_change", args=[m.pk]),
+                    m.title,
+                    m.source.name if m.source else m.breadcrumb,
+                    m.published_at.strftime("%Y-%m-%d %H:%M"),
+                    " (representative)" if m.copy_of_id is None else "",
+                )
+                for m in members
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows)
+
+    def _groups_changed(self, request, ids: list[int], message: str) -> None:
+        """Record the editor's change on every story it moved (the admin log),
+        and recount: counts, charts and stars count a group once."""
+        for article in Article.objects.filter(pk__in=ids):
+            self.log_change(request, article, message)
+        transaction.on_commit(lambda: pagecache.bump(pagecache.CORPUS, pagecache.ENTITY_PROFILES))
+        enqueue(RESCORE_ALL_TASK)
+
+    @admin.action(
+        description="Join as copies of one story (the earliest represents)", permissions=["change"]
+    )
+    def join_copies(self, request, queryset):
+        stories = list(queryset)
+        if len(stories) < 2 and not any(s.copy_of_id for s in stories):
+            self.message_user(request, "Select at least two stories to join.", messages.WARNING)
+            return
+        ids = copies.copies_join(articles=stories)
+        self._groups_changed(request, ids, f"Joined as copies of one story: {sorted(ids)}")
+        self.message_user(request, f"{len(ids)} stories are now one group.", messages.SUCCESS)
+
+    @admin.action(description="Make the representative of its group", permissions=["change"])
+    def make_representative(self, request, queryset):
+        stories = list(queryset)
+        if len(stories) != 1:
+            self.message_user(request, "Select one story.", messages.WARNING)
+            return
+        ids = copies.copies_join(articles=stories, representative=stories[0])
+        self._groups_changed(request, ids, f"Chose story {stories[0].pk} to represent the group")
+        self.message_user(request, f"“{stories[0].title}” now represents its group.")
+
+    @admin.action(description="Split from its copy group", permissions=["change"])
+    def split_copy(self, request, queryset):
+        changed = []
+        for article in queryset:
+            changed += copies.copy_split(article=article)
+        self._groups_changed(request, changed, "Split from its copy group")
+        self.message_user(request, f"{queryset.count()} stories now stand alone.", messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
         # An editor's text is stored as clean as an ingested story's.

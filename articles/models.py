@@ -47,6 +47,17 @@ class ArticleQuerySet(models.QuerySet):
     def newest_first(self) -> ArticleQuerySet:
         return self.order_by("-published_at", "-id")
 
+    def representatives(self) -> ArticleQuerySet:
+        """Stories that stand for their copy group (or have no copies)."""
+        return self.filter(copy_of__isnull=True)
+
+    def with_has_copies(self) -> ArticleQuerySet:
+        """Each story with `has_copies`, in the same query (so that a page
+        whose stories have no copies reads no copy groups)."""
+        return self.annotate(
+            has_copies=models.Exists(Article.objects.filter(copy_of=models.OuterRef("pk")))
+        )
+
 
 class Article(models.Model):
     class Status(models.TextChoices):
@@ -89,6 +100,27 @@ class Article(models.Model):
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     extracted_at = models.DateTimeField(null=True, blank=True)
+    # Copies of one story (articles/copies.py): a copy points at its group's
+    # representative; a representative, like a story without copies, at
+    # nothing. copy_similarity is what detection measured against the story
+    # it matched; copy_by_editor marks a story an editor placed (split out,
+    # joined, chosen to represent), which detection never moves.
+    copy_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="copies",
+        help_text="The story this one is a copy of (its group's representative).",
+    )
+    copy_similarity = models.FloatField(null=True, blank=True)
+    copy_by_editor = models.BooleanField(
+        default=False, db_default=False, help_text="Placed in or out of its group by an editor."
+    )
+    # The text's MinHash signature (articles/copies.py `Fingerprint.signature`):
+    # what tells, before reading a candidate's text, that it cannot be a copy.
+    # NULL for a story stored without one (a bulk load): its text is read.
+    copy_signature = models.BinaryField(null=True, blank=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
 
@@ -129,9 +161,28 @@ class Article(models.Model):
 
         return language_name(self.language)
 
+    @property
+    def group_id(self) -> int:
+        """The id of the story standing for this one's copy group."""
+        return self.copy_of_id or self.pk
+
     def lead(self) -> str:
         """The first paragraph, used by scoring and as the fallback snippet."""
         return self.text.strip().split("\n\n", 1)[0]
+
+
+class StoryBand(models.Model):
+    """One LSH band key of a story's text fingerprint (articles/copies.py):
+    stories sharing a key are candidate copies, found by an index probe."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bands")
+    key = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "article"], name="storyband_key_idx")]
+
+    def __str__(self) -> str:
+        return f"band key {self.key} of story {self.article_id}"
 
 
 class FeedQuerySet(models.QuerySet):

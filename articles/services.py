@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from articles import fetching, webpages
+from articles.copies import fingerprint, story_grouped
 from articles.handover import request_extraction
 from articles.languages import detect_language
 from articles.models import Article, Source
@@ -171,6 +172,7 @@ def article_ingest(
     )
     if existing:
         return IngestResult(existing, created=False)
+    print_ = fingerprint(text)  # copies of one story (articles/copies.py)
     try:
         with transaction.atomic():
             article = Article.objects.create(
@@ -184,7 +186,9 @@ def article_ingest(
                 language=language[:12],
                 page_metadata=page_metadata,
                 source=_source_for(source),
+                copy_signature=print_.signature,
             )
+            story_grouped(article=article, print_=print_)
     except IntegrityError:  # a concurrent submission of the same story won
         found = (
             Article.objects.filter(canonical_url=canonical).first()

@@ -80,7 +80,7 @@ def rescore_all() -> RescoreReport:
     else:
         # PostgreSQL locks only the rows it rewrites: one transaction.
         with transaction.atomic():
-            stories = Article.objects.extracted().count()
+            stories = Article.objects.extracted().representatives().count()
             _update_entity_stats()
             _update_specificity(stories)
             # = Mention.objects.visible().count(), from the counts just written.
@@ -154,7 +154,7 @@ def _rescore_all_sqlite() -> tuple[int, int, int, list[float], int]:
 
     try:
         with _read_snapshot(), connection.cursor() as cursor:
-            stories = Article.objects.extracted().count()
+            stories = Article.objects.extracted().representatives().count()
             _count_entity_stats(cursor)  # into a temporary table: no write lock
         with transaction.atomic(), connection.cursor() as cursor:
             _write_entity_stats(cursor)
@@ -234,14 +234,25 @@ def _update_entity_stats() -> None:
         _write_entity_stats(cursor)
 
 
+# Copies of one story (issue #24, articles/copies.py) count once: an entity's
+# story count is the number of copy groups among its stories, each group
+# known by its representative's id.
+_GROUPS = "COUNT(DISTINCT COALESCE(a.copy_of_id, a.id))"
+
+
+def _with_groups(mention: str) -> str:
+    """The join that gives each mention `m` its story `a`."""
+    return f" JOIN {Article._meta.db_table} a ON a.id = {mention}.article_id"
+
+
 def _count_entity_stats(cursor) -> None:
     """The GROUP BY of _update_entity_stats, into the _STATS table."""
 
     _create_stats_table(cursor)
     cursor.execute(
         f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
-        f" SELECT entity_id, COUNT(*), MIN(published_at), MAX(published_at)"
-        f" FROM {Mention._meta.db_table} GROUP BY entity_id"
+        f" SELECT m.entity_id, {_GROUPS}, MIN(m.published_at), MAX(m.published_at)"
+        f" FROM {Mention._meta.db_table} m{_with_groups('m')} GROUP BY m.entity_id"
     )
 
 
@@ -288,8 +299,9 @@ def _add_recent_to_entity_stats(cursor) -> None:
     _create_stats_table(cursor)
     cursor.execute(
         f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
-        f" SELECT m.entity_id, COUNT(*), MIN(m.published_at), MAX(m.published_at)"
-        f" FROM {_RECENT} r JOIN {mention} m ON m.article_id = r.id GROUP BY m.entity_id"
+        f" SELECT m.entity_id, {_GROUPS}, MIN(m.published_at), MAX(m.published_at)"
+        f" FROM {_RECENT} r JOIN {mention} m ON m.article_id = r.id{_with_groups('m')}"
+        f" GROUP BY m.entity_id"
     )
     if connection.vendor == "postgresql":
         cursor.execute(f"ANALYZE {_STATS}")
@@ -308,9 +320,9 @@ def _add_recent_to_entity_stats(cursor) -> None:
             f" last_seen = MAX(COALESCE(last_seen, {last}), {last})"
             f" WHERE id IN (SELECT entity_id FROM {_STATS})"
         )
-    exact = f"(SELECT {{}} FROM {mention} m WHERE m.entity_id = {entity}.id)"
+    exact = f"(SELECT {{}} FROM {mention} m{_with_groups('m')} WHERE m.entity_id = {entity}.id)"
     cursor.execute(
-        f"UPDATE {entity} SET story_count = {exact.format('COUNT(*)')},"
+        f"UPDATE {entity} SET story_count = {exact.format(_GROUPS)},"
         f" first_seen = {exact.format('MIN(m.published_at)')},"
         f" last_seen = {exact.format('MAX(m.published_at)')}"
         f" WHERE id IN (SELECT entity_id FROM {_STATS}) AND story_count < %s",
@@ -427,7 +439,7 @@ def _sampled_percentiles(cursor, fractions: list) -> list | None:
     """percentile_disc of the scores of every k-th extracted story (about
     SAMPLE_STORIES stories), or None when the sample is empty."""
 
-    stories = Article.objects.extracted().count()
+    stories = Article.objects.extracted().representatives().count()
     cursor.execute(
         "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY v)"
         f" FROM ({_new_scores_sql()} AND m.article_id IN (SELECT id FROM"
@@ -513,7 +525,7 @@ def rescore_recent(
     started, started_at = time.perf_counter(), timezone.now()
     with transaction.atomic():
         if stories is None:
-            stories = Article.objects.extracted().count()
+            stories = Article.objects.extracted().representatives().count()
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {_RECENT}")
             cursor.execute(
@@ -555,7 +567,7 @@ def rescore_due() -> RescoreReport:
     if state is None or cache.get(RESCORE_FULL_NEEDED_KEY):
         reason = "no earlier pass" if state is None else "curation"
     else:
-        stories = Article.objects.extracted().count()
+        stories = Article.objects.extracted().representatives().count()
         age = (timezone.now() - state["full_at"]).total_seconds()
         if stories < state["stories"]:
             reason = "the corpus shrank"

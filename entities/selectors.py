@@ -16,8 +16,18 @@ from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db import connection, connections, router
-from django.db.models import Count, DateTimeField, ExpressionWrapper, Max, Min, Subquery
-from django.db.models.functions import TruncWeek
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    ExpressionWrapper,
+    Max,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
 from articles.models import Article
@@ -88,16 +98,32 @@ def scored_stories() -> int:
     return pagecache.cached(
         pagecache.CORPUS,
         "extracted-stories",
-        lambda: Article.objects.extracted().count(),
+        lambda: Article.objects.extracted().representatives().count(),
         timeout=3600,
     )
+
+
+# Copies of one story (issue #24, articles/copies.py) count once: a copy
+# group is known by its representative's id (`a`: the mention's story).
+GROUPS = "COUNT(DISTINCT COALESCE(a.copy_of_id, a.id))"
+
+
+def once_a_group(mentions):
+    """The mentions without those of a copy whose representative mentions
+    the entity too: a group's story is counted and listed once, as its
+    representative (a copy still counts when only it names the entity, e.g.
+    an update's new paragraphs)."""
+    in_representative = Mention.objects.filter(
+        article_id=OuterRef("article__copy_of_id"), entity_id=OuterRef("entity_id")
+    )
+    return mentions.filter(Q(article__copy_of__isnull=True) | ~Exists(in_representative))
 
 
 def entity_span(entity: Entity) -> EntitySpan:
     """Number of stories and the first and last story date, read live (the
     entity page reads the figures rescoring stores on the entity instead)."""
     row = Mention.objects.filter(entity=entity).aggregate(
-        stories=Count("*"),
+        stories=Count(Coalesce("article__copy_of_id", "article_id"), distinct=True),
         first=Min("published_at"),
         last=Max("published_at"),
     )
@@ -137,15 +163,16 @@ def _week_rows(entity: Entity, *, days: int):
     30 % of a million stories)."""
     tz = timezone.get_current_timezone()
     mention = Mention._meta.db_table
+    join = f" JOIN {Article._meta.db_table} a ON a.id = m.article_id"
     newest = f"(SELECT MAX(n.published_at) FROM {mention} n WHERE n.entity_id = %s)"
     if connection.vendor == "sqlite" and timezone.get_current_timezone_name() == "UTC":
         # Native date arithmetic instead of Django's Python trunc function
         # called once per row: the Monday on or before each (UTC) date.
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT date(published_at, '-6 days', 'weekday 1') AS week, COUNT(*)"
-                f" FROM {mention} WHERE entity_id = %s"
-                f" AND published_at >= datetime({newest}, %s) GROUP BY week",
+                "SELECT date(m.published_at, '-6 days', 'weekday 1') AS week, "
+                f"{GROUPS} FROM {mention} m{join} WHERE m.entity_id = %s"
+                f" AND m.published_at >= datetime({newest}, %s) GROUP BY week",
                 [entity.id, entity.id, f"-{days} days"],
             )
             return [(date.fromisoformat(week), n) for week, n in cursor.fetchall() if week]
@@ -154,9 +181,9 @@ def _week_rows(entity: Entity, *, days: int):
         # from the replica the page reads from, if any.
         with connections[router.db_for_read(Mention)].cursor() as cursor:
             cursor.execute(
-                "SELECT date_trunc('week', published_at AT TIME ZONE %s)::date, COUNT(*)"
-                f" FROM {mention} WHERE entity_id = %s"
-                f" AND published_at >= {newest} - make_interval(days => %s) GROUP BY 1",
+                "SELECT date_trunc('week', m.published_at AT TIME ZONE %s)::date, "
+                f"{GROUPS} FROM {mention} m{join} WHERE m.entity_id = %s"
+                f" AND m.published_at >= {newest} - make_interval(days => %s) GROUP BY 1",
                 [timezone.get_current_timezone_name(), entity.id, entity.id, days],
             )
             return cursor.fetchall()
@@ -172,7 +199,7 @@ def _week_rows(entity: Entity, *, days: int):
         )
         .annotate(week=TruncWeek("published_at", tzinfo=tz))
         .values("week")
-        .annotate(stories=Count("*"))
+        .annotate(stories=Count(Coalesce("article__copy_of_id", "article_id"), distinct=True))
         .order_by("week")
         .values_list("week", "stories")
     )
@@ -220,7 +247,7 @@ def related_entities(entity: Entity, *, limit: int = 12) -> list[RelatedEntity]:
     """
     # N of the last rescoring, as the story counts (df) below are.
     total = scored_stories()
-    sample = Mention.objects.filter(entity=entity).most_about_first()[:RELATED_SAMPLE]
+    sample = once_a_group(Mention.objects.filter(entity=entity)).most_about_first()[:RELATED_SAMPLE]
     n_a = sample.count()
     if not n_a or not total:
         return []

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
         ("bench.pages_real", ["tests/data/pages"], "Saved pages: 16 in tests/data/pages"),
         ("bench.rescore_lock", ["--stories", "300", "--save-at", "0"], "failed 0"),
         ("bench.settle", ["--load", "300", "--stories", "50", "--passes", "1"], "(baseline)"),
+        ("bench.copies", ["--no-cost"], "<- COPY_THRESHOLD"),
     ],
 )
 def test_benchmark_runs_on_a_small_corpus(module, args, title, tmp_path):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from articles.models import Article
+from articles.selectors import attach_copy_groups
 from entities import nlp
 from entities.models import Entity, Mention, StarsMixin
 from newsgraph.browse.highlight import marked_to_html, span_snippet, truncate
@@ -90,6 +91,7 @@ def hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
     ids = [r[0] for r in rows]
     articles = (
         Article.objects.filter(id__in=ids)
+        .with_has_copies()
         .select_related("source")
         .defer("page_metadata")  # kept for re-dating, never shown
         .in_bulk()
@@ -110,6 +112,7 @@ def hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
             article.snippet = marked_to_html(truncate(article.lead()))
         arrange_about_list(article, about_order=about_order, highlight=entity)
         stories.append(article)
+    attach_copy_groups(stories)
     page.object_list = stories
 
 

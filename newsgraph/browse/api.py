@@ -18,6 +18,7 @@ from django.urls import reverse
 from ninja import Field, NinjaAPI, Path, Status
 
 from articles.models import Article, Source
+from articles.selectors import attach_copy_groups
 from entities import selectors as entity_selectors
 from entities.models import Entity, EntityType
 from newsgraph.browse import pages
@@ -117,6 +118,29 @@ def _story(article: Article) -> dict:
         **_dating(article),
         "snippet_html": str(getattr(article, "snippet", "") or ""),
         "about": [_about(m) for m in about],
+        **_copy_group(article),
+    }
+
+
+def _copy_group(article: Article) -> dict:
+    """`copy_of` and `copies` from the story's `copy_group` (attach_copy_groups)."""
+    group = getattr(article, "copy_group", None)
+    if group is None:
+        return {"copy_of": None, "copies": []}
+    return {
+        "copy_of": group.representative.url if group.is_copy else None,
+        "copies": [
+            {
+                "id": other.pk,
+                "title": other.title,
+                "url": other.url,
+                "page_url": other.get_absolute_url(),
+                "source": other.source.name if other.source else None,
+                "published_at": other.published_at,
+                "representative": other.copy_of_id is None,
+            }
+            for other in group.others
+        ],
     }
 
 
@@ -269,6 +293,7 @@ def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MA
         article = pages.stories_with_about_list().get(pk=story_id)
     except Article.DoesNotExist:
         return Status(404, {"detail": "No such story."})
+    attach_copy_groups([article])
     mentions = sorted(article.about, key=lambda m: (-m.stars, -m.score, m.entity.name))
     return Status(
         200,
@@ -282,6 +307,7 @@ def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MA
             "source": article.source.name if article.source else None,
             **_dating(article),
             "status": article.status,
+            **_copy_group(article),
             "mentions": [
                 {
                     **_about(AboutEntry.of(m)),

@@ -54,7 +54,29 @@ class StoryDating(Schema):
     )
 
 
-class StoryOut(StoryDating):
+class CopyOut(Schema):
+    """Another version of the same story (a syndicated copy or an update)."""
+
+    id: int
+    title: str
+    url: str
+    page_url: str
+    source: str | None
+    published_at: datetime
+    representative: bool = Field(description="This version stands for the group.")
+
+
+class CopyGroupFields(Schema):
+    copy_of: str | None = Field(
+        description="The URL of the story this one is a copy of (its group's representative); "
+        "null when it is not a copy."
+    )
+    copies: list[CopyOut] = Field(
+        description="The other versions of this story, earliest first; empty when it has none."
+    )
+
+
+class StoryOut(StoryDating, CopyGroupFields):
     id: int
     title: str
     url: str = Field(
@@ -125,7 +147,7 @@ class MentionOut(AboutItem):
     )
 
 
-class StoryDetailOut(StoryDating):
+class StoryDetailOut(StoryDating, CopyGroupFields):
     id: int
     title: str
     text: str

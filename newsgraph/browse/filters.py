@@ -49,9 +49,11 @@ class SearchFilters:
             self.date_from or self.date_to or self.source or self.entity_type or self.language
         )
 
-    def story_condition(self) -> Condition | None:
-        """The filters as SQL on the story id, for text search."""
+    def story_condition(self) -> Condition:
+        """The filters as SQL on the story id, for text search; a copy group
+        is found once, as its representative."""
+        once = "a.copy_of_id IS NULL"
         if not self.active:
-            return None
+            return Condition(once)
         sql, params = Article.objects.filter(self.article_q()).values("id").query.sql_with_params()
-        return Condition(f"a.id IN ({sql})", list(params))
+        return Condition(f"{once} AND a.id IN ({sql})", list(params))

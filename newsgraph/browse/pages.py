@@ -7,6 +7,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 
 from articles.models import Article
+from articles.selectors import attach_copy_groups
 from entities.models import Entity, Mention
 from newsgraph.browse.about import AboutEntry, arrange_about_list, hydrate
 from newsgraph.browse.filters import SearchFilters
@@ -21,7 +22,8 @@ def stories_with_about_list():
         Mention.objects.visible().select_related("entity").order_by("entity__name", "entity_id")
     )
     return (
-        Article.objects.select_related("source")
+        Article.objects.with_has_copies()
+        .select_related("source")
         .defer("page_metadata")  # kept for re-dating, never shown
         .prefetch_related(Prefetch("mentions", queryset=visible, to_attr="about"))
     )
@@ -32,6 +34,7 @@ def article_detail(*, article_id: int) -> Article:
     article.title_html, article.paragraphs = highlighted_story(article)
     article.about = [AboutEntry.of(m) for m in article.about]
     arrange_about_list(article, about_order="name")
+    attach_copy_groups([article])
     return article
 
 

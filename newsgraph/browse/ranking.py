@@ -10,12 +10,13 @@ the count (at most COUNT_CAP rows, then the entity's rescored story count).
 from __future__ import annotations
 
 from entities.models import Entity, Mention
+from entities.selectors import once_a_group
 from newsgraph.browse.filters import SearchFilters
 from newsgraph.infra.ranked_ids import COUNT_CAP, RankedIds
 
 
 def entity_story_ids(entity: Entity, filters: SearchFilters, *, order: str) -> RankedIds:
-    qs = Mention.objects.filter(entity=entity)
+    qs = once_a_group(Mention.objects.filter(entity=entity))
     if filters.active:
         qs = qs.filter(filters.article_q("article__"))
     qs = qs.newest_first() if order == "date" else qs.most_about_first()

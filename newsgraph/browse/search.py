@@ -107,7 +107,12 @@ def search(
 
 
 def _latest_ids(filters: SearchFilters) -> RankedIds:
-    qs = Article.objects.filter(filters.article_q()).newest_first().values_list("id", flat=True)
+    qs = (
+        Article.objects.representatives()
+        .filter(filters.article_q())
+        .newest_first()
+        .values_list("id", flat=True)
+    )
     # Counting a million stories is ~200 ms on PostgreSQL: "500+ pages".
     return RankedIds.of_values(qs, cap=COUNT_CAP)
 

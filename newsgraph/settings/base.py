@@ -322,6 +322,15 @@ RESCORE_DEBOUNCE_SECONDS = env.int("RESCORE_DEBOUNCE_SECONDS", default=5)
 # pass runs when the corpus has grown by this share, or after this long.
 RESCORE_FULL_GROWTH = env.float("RESCORE_FULL_GROWTH", default=0.05)
 RESCORE_FULL_EVERY_SECONDS = env.int("RESCORE_FULL_EVERY_SECONDS", default=3600)
+# Copies of one story (articles/copies.py): a story's fingerprint is
+# COPY_LSH_BANDS band keys of COPY_LSH_ROWS MinHash values each; stories
+# sharing a key are candidates (at most COPY_MAX_CANDIDATES), grouped when
+# their similarity on the text reaches COPY_THRESHOLD (the precision/recall
+# curve: python -m bench.copies).
+COPY_LSH_BANDS = env.int("COPY_LSH_BANDS", default=32)
+COPY_LSH_ROWS = env.int("COPY_LSH_ROWS", default=3)
+COPY_MAX_CANDIDATES = env.int("COPY_MAX_CANDIDATES", default=5)
+COPY_THRESHOLD = env.float("COPY_THRESHOLD", default=0.6)
 MAX_ARTICLE_CHARS = env.int("MAX_ARTICLE_CHARS", default=200_000)
 # A longer JSONL line is reported and skipped without being read into memory.
 MAX_JSONL_LINE_BYTES = env.int("MAX_JSONL_LINE_BYTES", default=32 * 2**20)

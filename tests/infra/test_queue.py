@@ -85,8 +85,8 @@ def test_an_editors_block_is_saved_when_the_broker_is_down_and_applied_later(
     kettles.refresh_from_db()
     assert kettles.blocked  # the decision, at once: pages no longer show it
     assert [(t.name, t.args) for t in QueuedTask.objects.all()] == [
-        ("entities.tasks.block_entities", [[kettles.pk]])
-    ]
+        ("entities.tasks.block_entities", [[kettles.pk], response.wsgi_request.user.pk])
+    ]  # with the editor, whom the history names
     assert republish_queued() == 0  # still down: kept
     assert QueuedTask.objects.count() == 1
 

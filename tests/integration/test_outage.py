@@ -92,7 +92,7 @@ def test_decisions_made_while_redis_is_down_are_saved_and_applied_once(
         what="the merged entity's count",
         on_timeout=worker.tail,
     )
-    assert "turned off by an editor" in Alias.objects.get(pk=rule.pk).evidence
+    assert "turned off by editor" in Alias.objects.get(pk=rule.pk).evidence  # who, by name
     for task in ("block_entities", "merge_entities", "set_alias_active"):
         assert len(worker.lines(rf"entities\.tasks\.{task}\[[^\]]+\] succeeded")) == 1, task
     assert republish_queued() == 0

@@ -3,7 +3,7 @@
 import json
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db.models import F, Prefetch
+from django.db.models import F, OuterRef, Prefetch, Subquery
 
 from articles.models import Article
 from entities.models import Alias, Mention
@@ -23,8 +23,10 @@ class Command(BaseCommand):
             .annotate(rank_score=F("salience") * F("entity__specificity"))
             .order_by("-stars", "-rank_score", "entity__name")
         )
+        representatives = Article.objects.filter(pk=OuterRef("copy_of_id")).values("url")[:1]
         articles = (
             Article.objects.select_related("source")
+            .annotate(copy_of_url=Subquery(representatives))
             .prefetch_related(Prefetch("mentions", queryset=mentions, to_attr="about"))
             .order_by("id")
         )
@@ -59,6 +61,8 @@ class Command(BaseCommand):
             "title": article.title,
             "published_at": article.published_at.isoformat() if article.published_at else None,
             "source": article.source.name if article.source else None,
+            # The URL of the story this one is a copy of, null when none.
+            "copy_of": article.copy_of_url,
             "entities": [
                 {
                     "name": m.entity.name,
