@@ -157,7 +157,7 @@ def test_automatic_rules_are_recorded_as_the_system_with_their_evidence(
     rule = Alias.objects.get(name="Trump")
     written = Change.objects.get(action=Change.Action.RULE_ADDED)
     assert written.user is None and written.who == "the system"
-    assert written.evidence == rule.evidence and "full name" in written.evidence
+    assert written.evidence == rule.evidence and "the corpus knows" in written.evidence
 
     post("/admin/entities/alias/", {"action": "turn_off", "_selected_action": [rule.pk]})
 
