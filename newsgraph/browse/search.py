@@ -114,12 +114,21 @@ def _latest_ids(filters: SearchFilters) -> RankedIds:
 
 def _text_ids(q: str, filters: SearchFilters, *, exclude_entity: Entity | None = None) -> RankedIds:
     """Stories whose title or text contains the words, best match first;
-    without the stories that mention `exclude_entity`."""
-    exclude = None
+    or, given `exclude_entity`, any of its names as a phrase (acronyms in
+    capitals), without the stories that mention it."""
+    exclude, names = None, None
     if exclude_entity is not None:
+        names = entity_names(exclude_entity)
         exclude = Condition(
             f"SELECT 1 FROM {Mention._meta.db_table} m"
             " WHERE m.article_id = {story_id} AND m.entity_id = %s LIMIT 1",
             [exclude_entity.id],
         )
-    return ranked_story_ids(q, where=filters.story_condition(), exclude=exclude)
+    return ranked_story_ids(q, names=names, where=filters.story_condition(), exclude=exclude)
+
+
+def entity_names(entity: Entity) -> list[str]:
+    """The names a story may call the entity by: its name and its active
+    aliases (prefetched with it by entity_for_query)."""
+    aliases = [a.name for a in entity.aliases.all() if a.active]
+    return [entity.name, *sorted(aliases, key=lambda n: (-len(n), n))]
