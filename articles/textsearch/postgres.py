@@ -26,7 +26,6 @@ from articles.textsearch.candidates import cached_ranking, candidate_counts
 from articles.textsearch.terms import Phrase, Terms
 from newsgraph.infra.ranked_ids import RankedIds
 
-
 # The stories' words as written, unstemmed and with no stop words: GIN-indexed
 # by this very expression (articles/migrations/0008_postgres_simple_search.py),
 # for the words the English vector stems or drops ("US", "who", "it").
@@ -44,8 +43,11 @@ def _websearch(terms: Terms) -> str:
 
 
 def _phrase_sql(phrase: Phrase) -> tuple[str, list]:
-    """One phrase exactly: through the simple vector's index, then (for an
-    acronym) in capitals in the text itself."""
+    """One phrase: through the English vector's index (stemmed, as SQLite's
+    FTS5 phrase); with an exact word, through the simple vector's index, then
+    (for an acronym) in capitals in the text itself."""
+    if not phrase.exact:
+        return "a.search_vector @@ phraseto_tsquery('english'::regconfig, %s)", [phrase.text]
     sql = f"{SIMPLE_VECTOR.format(a='a')} @@ phraseto_tsquery('simple'::regconfig, %s)"
     params: list = [phrase.text]
     if any(w.acronym for w in phrase.words):

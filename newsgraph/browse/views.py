@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from articles.models import Article
 from entities import selectors as entity_selectors
-from entities.models import Entity
+from entities.models import Entity, EntityType
 from newsgraph.browse import pages
 from newsgraph.browse.charts import weekly_chart
 from newsgraph.browse.filters import SearchFilters
@@ -59,7 +59,9 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
 @require_GET
 def suggest(request: HttpRequest) -> JsonResponse:
     q = (request.GET.get("q") or "")[:100]
-    return JsonResponse({"results": suggestions(q)})
+    kind = request.GET.get("type") or ""
+    kind = kind if kind in EntityType.values else ""
+    return JsonResponse({"results": suggestions(q, entity_type=kind)})
 
 
 @require_GET

@@ -1,0 +1,31 @@
+"""PostgreSQL: GIN indexes on the words of entity and alias keys (the
+'simple' text-search configuration: every word, each part of a hyphenated
+word), for suggestions and name look-ups by any word of a name
+(entities/namewords.py)."""
+
+from django.db import migrations
+
+INDEXES = {
+    "entity_key_words": "entities_entity",
+    "alias_key_words": "entities_alias",
+}
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for name, table in INDEXES.items():
+            schema_editor.execute(
+                f"CREATE INDEX IF NOT EXISTS {name} ON {table}"
+                " USING gin (to_tsvector('simple'::regconfig, key))"
+            )
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for name in INDEXES:
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("entities", "0009_mention_salience_refit")]
+    operations = [migrations.RunPython(forward, backward)]
