@@ -9,12 +9,12 @@ import difflib
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 
 from articles.textsearch import TOKEN
 from entities.models import Entity, EntityType
-from entities.namewords import name_word_ids
+from entities.namewords import suggested
 from entities.normalize import name_key
 from newsgraph.browse.query import clean_query
 
@@ -60,17 +60,11 @@ def nearest_entities(q: str, *, limit: int = 5) -> list[Entity]:
     return [found[i] for i in chosen if i in found]
 
 
-def suggest_entities(q: str, *, limit: int = 8, entity_type: str = "") -> QuerySet[Entity]:
+def suggest_entities(q: str, *, limit: int = 8, entity_type: str = "") -> list[Entity]:
     """Entities with a name or alias having a word that starts like the query
     ("sud" → Mohammed al-Sudani, "leyen" → Ursula von der Leyen), most
     stories first; of `entity_type` only, when given."""
-    ids = name_word_ids(clean_query(q), prefix=True)
-    if ids is None:
-        return Entity.objects.none()
-    found = Entity.objects.visible().filter(id__in=ids, story_count__gt=0)
-    if entity_type:
-        found = found.filter(type=entity_type)
-    return found.order_by("-story_count", "name")[:limit]
+    return suggested(clean_query(q), limit=limit, entity_type=entity_type)
 
 
 def entity_summary(entity) -> dict:

@@ -205,3 +205,13 @@ def test_the_type_filter_says_what_it_does(client):
     page = parse(client.get("/"))
     assert "never hides stories" in text(one(page, "#type-help"))
     assert one(page, "select[name=type]").get("aria-describedby") == "type-help"
+
+
+def test_suggestions_from_the_most_read_names_alone_rank_the_same(people):
+    """A start with enough of the most-read names is answered from them."""
+    from entities.namewords import suggested
+
+    AliasFactory(entity=people["adam"], name="Smithy")
+    assert [e.name for e in suggested("Smi", limit=2)] == ["John Smith", "Adam Smith"]
+    assert [e.name for e in suggested("Leyen", limit=1)] == ["Ursula von der Leyen"]
+    assert [e.name for e in suggested("smithy", limit=1)] == ["Adam Smith"]
