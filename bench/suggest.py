@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--entities", type=int, default=1_000_000)
     p.add_argument("--requests", type=int, default=1000)
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--baseline", type=int, default=50, help="queries timed the previous way")
     args = p.parse_args(argv)
     with database(args.db, url=args.database_url):
         from django.db import connection
@@ -205,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not args.no_baseline:
             base = []
-            for q in queries[: max(100, len(queries) // 5)]:
+            for q in queries[: args.baseline]:
                 started = time.perf_counter()
                 previous_lookup(q)
                 base.append((time.perf_counter() - started) * 1000)

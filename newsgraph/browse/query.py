@@ -11,7 +11,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, prefetch_relate
 from django.db.models.expressions import RawSQL
 
 from entities.models import Alias, Entity
-from entities.namewords import name_word_ids
+from entities.namewords import ranked_name_ids
 from entities.normalize import name_key, rule_key
 
 # NUL and other control characters: PostgreSQL refuses NUL in a string.
@@ -63,9 +63,15 @@ def match_query(q: str, *, entity_type: str = "") -> NameMatch:
         " AND active"
     )
     exact_ids = RawSQL(exact_sql, [*keys, *keys])
-    words = name_word_ids(q, prefix=False) if _by_words(q) else None
+    words = None
+    if _by_words(q):
+        # The most-read entities with the words in a name (one more than
+        # the candidates shown, to tell a clear owner).
+        words = ranked_name_ids(q, prefix=False, limit=MAX_CANDIDATES + 1, entity_type=entity_type)
     if words is not None:
-        ids = RawSQL(f"{exact_sql} UNION {words.sql}", [*keys, *keys, *words.params])
+        ids = RawSQL(
+            f"{exact_sql} UNION SELECT id FROM ({words.sql}) w", [*keys, *keys, *words.params]
+        )
     else:
         ids = exact_ids
     found = Entity.objects.visible().filter(id__in=ids)

@@ -207,9 +207,17 @@ def test_the_type_filter_says_what_it_does(client):
     assert one(page, "select[name=type]").get("aria-describedby") == "type-help"
 
 
-def test_suggestions_from_the_most_read_names_alone_rank_the_same(people):
-    """A start with enough of the most-read names is answered from them."""
+@pytest.mark.parametrize("popular", [2000, 1])
+def test_suggestions_rank_the_same_from_the_most_read_names_or_the_word_index(
+    people, monkeypatch, popular
+):
+    """A start with enough of the most-read names is answered from them, a
+    rarer one (here: with only the single most-read entity looked at) from
+    the word indexes; both rank alike."""
+    from entities import namewords
     from entities.namewords import suggested
+
+    monkeypatch.setattr(namewords, "POPULAR", popular)
 
     AliasFactory(entity=people["adam"], name="Smithy")
     assert [e.name for e in suggested("Smi", limit=2)] == ["John Smith", "Adam Smith"]
