@@ -131,7 +131,9 @@ def ranked_story_ids(
             )
             .values_list("id", "headline")
         )
-        return [(i, headlines.get(i, "")) for i in ids]
+        return [
+            (i, terms.unmark_lookalikes(headlines.get(i, ""), MARK_OPEN, MARK_CLOSE)) for i in ids
+        ]
 
     count, more = candidate_counts("a.id", matches, params, exclude)
     return RankedIds(count, window, more)

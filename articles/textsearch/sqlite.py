@@ -96,7 +96,10 @@ def ranked_story_ids(
         with connection.cursor() as cursor:
             cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, match, *ids])
             snippets = dict(cursor.fetchall())
-        return [(story_id, snippets.get(story_id, "")) for story_id in ids]
+        return [
+            (story_id, terms.unmark_lookalikes(snippets.get(story_id, ""), MARK_OPEN, MARK_CLOSE))
+            for story_id in ids
+        ]
 
     return RankedIds(count, window, more)
 

@@ -91,6 +91,23 @@ class Terms:
     def key(self) -> tuple:
         return (self.any_phrase, tuple(p.text for p in self.phrases))
 
+    def unmark_lookalikes(self, snippet: str, open_mark: str, close_mark: str) -> str:
+        """A snippet whose marks (from the stemming, case-folding index) are
+        kept only on the words searched as typed: "US", not "use" or "us".
+        Left alone when some searched word is stemmed ("tariffs")."""
+        if not self.exact or any(not w.exact for p in self.phrases for w in p.words):
+            return snippet
+        words = [w for p in self.phrases for w in p.words]
+        acronyms = {w.text for w in words if w.acronym}
+        others = {w.text.casefold() for w in words if not w.acronym}
+
+        def keep(match: re.Match) -> str:
+            word = match.group(1)
+            return match.group(0) if word in acronyms or word.casefold() in others else word
+
+        marked = re.compile(re.escape(open_mark) + "(.*?)" + re.escape(close_mark), re.S)
+        return marked.sub(keep, snippet)
+
 
 def _any_case(word: str) -> str:
     """The word in any case, as character classes (portable between Python

@@ -223,3 +223,9 @@ def test_suggestions_rank_the_same_from_the_most_read_names_or_the_word_index(
     assert [e.name for e in suggested("Smi", limit=2)] == ["John Smith", "Adam Smith"]
     assert [e.name for e in suggested("Leyen", limit=1)] == ["Ursula von der Leyen"]
     assert [e.name for e in suggested("smithy", limit=1)] == ["Adam Smith"]
+
+
+def test_the_snippet_marks_the_acronym_not_its_look_alikes(client):
+    story("Both", "US troops said they would use the base and tell us.")
+    page = parse(client.get("/", {"q": "US"}))
+    assert [text(m) for m in page.xpath("//article[contains(@class,'story')]//mark")] == ["US"]
