@@ -48,16 +48,26 @@ def word_pattern(words: list[str], *, prefix: bool) -> str:
     return pattern if prefix else pattern + r"(\W|$)"
 
 
-def _indexed(words: list[str], *, prefix: bool, column: str) -> tuple[str, str]:
-    """SQL on a key column (and its parameter) that the word indexes answer."""
+def _indexed(words: list[str], *, prefix: bool, column: str) -> tuple[str, list]:
+    """SQL on a key column (and its parameters) that the word indexes answer;
+    on SQLite, the longest word as a substring (LIKE, in C) before the
+    pattern (a Python function)."""
     if connection.vendor == "postgresql":
         # Each word is \w+ (no quote, no backslash): safe inside tsquery quotes.
         terms = [f"'{w}'" for w in words]
         if prefix:
             terms[-1] += ":*"
         vector = KEY_VECTOR.format(column=column)
-        return f"{vector} @@ to_tsquery('simple'::regconfig, %s)", " <-> ".join(terms)
-    return f"{column} REGEXP %s", word_pattern(words, prefix=prefix)
+        return f"{vector} @@ to_tsquery('simple'::regconfig, %s)", [" <-> ".join(terms)]
+    longest = _like_escaped(max(words, key=len))
+    return (
+        f"{column} LIKE %s ESCAPE '\\' AND {column} REGEXP %s",
+        [f"%{longest}%", word_pattern(words, prefix=prefix)],
+    )
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def ranked_name_ids(
@@ -73,11 +83,11 @@ def ranked_name_ids(
     postgres = connection.vendor == "postgresql"
     regex = "~" if postgres else "REGEXP"
     pattern = word_pattern(words, prefix=prefix)
-    start = " ".join(words).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    start = _like_escaped(" ".join(words))
     kind_sql, kind = (" AND e.type = %s", [entity_type]) if entity_type else ("", [])
     shown = "NOT e.blocked AND e.story_count > 0" + kind_sql
-    key_sql, key_param = _indexed(words, prefix=prefix, column="e.key")
-    alias_sql, alias_param = _indexed(words, prefix=prefix, column="a.key")
+    key_sql, key_params = _indexed(words, prefix=prefix, column="e.key")
+    alias_sql, alias_params = _indexed(words, prefix=prefix, column="a.key")
     materialized = "MATERIALIZED " if postgres else ""
     sql = (
         f"WITH top AS {materialized}(SELECT e.id, e.key, e.story_count FROM {entity} e"
@@ -95,7 +105,7 @@ def ranked_name_ids(
         ") rare WHERE (SELECT COUNT(*) FROM popular) < %s"
     )
     params = [*kind, POPULAR, pattern, start + "%", pattern, limit]
-    params += [key_param, *kind, limit, alias_param, *kind, limit, limit]
+    params += [*key_params, *kind, limit, *alias_params, *kind, limit, limit]
     return RawSQL(sql, params)
 
 

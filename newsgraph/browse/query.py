@@ -69,8 +69,11 @@ def match_query(q: str, *, entity_type: str = "") -> NameMatch:
         # the candidates shown, to tell a clear owner).
         words = ranked_name_ids(q, prefix=False, limit=MAX_CANDIDATES + 1, entity_type=entity_type)
     if words is not None:
+        # Words only when no name or alias is the query (a constant condition:
+        # the databases skip the words' look-up when it is false).
         ids = RawSQL(
-            f"{exact_sql} UNION SELECT id FROM ({words.sql}) w", [*keys, *keys, *words.params]
+            f"{exact_sql} UNION SELECT id FROM ({words.sql}) w WHERE NOT EXISTS ({exact_sql})",
+            [*keys, *keys, *words.params, *keys, *keys],
         )
     else:
         ids = exact_ids
