@@ -32,7 +32,6 @@ from newsgraph.infra.ranked_ids import RankedIds
 SIMPLE_VECTOR = (
     "to_tsvector('simple'::regconfig, coalesce({a}.title, '') || ' ' || coalesce({a}.text, ''))"
 )
-_TEXT = "(coalesce(a.title, '') || ' ' || coalesce(a.text, ''))"
 
 
 def _websearch(terms: Terms) -> str:
@@ -50,9 +49,17 @@ def _phrase_sql(phrase: Phrase) -> tuple[str, list]:
         return "a.search_vector @@ phraseto_tsquery('english'::regconfig, %s)", [phrase.text]
     sql = f"{SIMPLE_VECTOR.format(a='a')} @@ phraseto_tsquery('simple'::regconfig, %s)"
     params: list = [phrase.text]
-    if any(w.acronym for w in phrase.words):
-        sql += f" AND {_TEXT} ~ %s"
-        params.append(phrase.pattern(boundary=r"\y"))
+    acronyms = [w.text for w in phrase.words if w.acronym]
+    if acronyms:
+        # The capitals as a substring first (strpos: a byte search), so that
+        # the regular expression only reads the stories that have them: a
+        # common word ("who") is in most stories, "WHO" in few.
+        for acronym in acronyms:
+            sql += " AND (strpos(a.title, %s) > 0 OR strpos(a.text, %s) > 0)"
+            params += [acronym, acronym]
+        sql += " AND (a.title ~ %s OR a.text ~ %s)"
+        pattern = phrase.pattern(boundary=r"\y")
+        params += [pattern, pattern]
     return sql, params
 
 

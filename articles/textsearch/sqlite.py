@@ -39,7 +39,11 @@ def as_typed(terms: Terms) -> tuple[str, list]:
     parts, params = [], []
     for phrase in terms.phrases:
         if phrase.exact:
-            parts.append(f"{text} REGEXP %s")
+            # An acronym's capitals as a substring first (instr, in C), so
+            # that the pattern (a Python function) reads few stories.
+            check = [f"instr({text}, %s) > 0" for w in phrase.words if w.acronym]
+            params += [w.text for w in phrase.words if w.acronym]
+            parts.append(" AND ".join([*check, f"{text} REGEXP %s"]))
             params.append(phrase.pattern())
         elif terms.any_phrase:  # this name's phrase, found by the index alone
             parts.append(f"a.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)")
