@@ -71,11 +71,18 @@ def _like_escaped(text: str) -> str:
 
 
 def ranked_name_ids(
-    typed: str, *, prefix: bool, limit: int, entity_type: str = ""
+    typed: str,
+    *,
+    prefix: bool,
+    limit: int,
+    entity_type: str = "",
+    unless: tuple[str, list] | None = None,
 ) -> RawSQL | None:
     """Ids of the `limit` most-read entities (not blocked, with stories, of
     `entity_type` when given) with the typed words in a name or active alias,
-    for an `id IN (…)` condition; None when nothing was typed."""
+    for an `id IN (…)` condition; None when nothing was typed. With `unless`
+    (SQL and params), none when that query finds a row: a constant condition
+    both databases test once, before reading any name."""
     words = _words(typed)
     if not words:
         return None
@@ -85,6 +92,10 @@ def ranked_name_ids(
     pattern = word_pattern(words, prefix=prefix)
     start = _like_escaped(" ".join(words))
     kind_sql, kind = (" AND e.type = %s", [entity_type]) if entity_type else ("", [])
+    if unless is not None:
+        kind_sql += f" AND NOT EXISTS ({unless[0]})"
+        kind = [*kind, *unless[1]]
+    longest = "%" + _like_escaped(max(words, key=len)) + "%"
     shown = "NOT e.blocked AND e.story_count > 0" + kind_sql
     key_sql, key_params = _indexed(words, prefix=prefix, column="e.key")
     alias_sql, alias_params = _indexed(words, prefix=prefix, column="a.key")
@@ -92,7 +103,8 @@ def ranked_name_ids(
     sql = (
         f"WITH top AS {materialized}(SELECT e.id, e.key, e.story_count FROM {entity} e"
         f" WHERE {shown} ORDER BY e.story_count DESC, e.id LIMIT %s),"
-        f" popular AS {materialized}(SELECT id, story_count FROM top WHERE key {regex} %s"
+        f" popular AS {materialized}(SELECT id, story_count FROM top"
+        f" WHERE (key LIKE %s ESCAPE '\\' AND key {regex} %s)"
         f" OR id IN (SELECT entity_id FROM {alias} WHERE active AND key LIKE %s ESCAPE '\\'"
         f" AND key {regex} %s) ORDER BY story_count DESC, id LIMIT %s)"
         " SELECT id FROM popular UNION"
@@ -104,7 +116,7 @@ def ranked_name_ids(
         " ORDER BY e.story_count DESC, e.id LIMIT %s) aliased"
         ") rare WHERE (SELECT COUNT(*) FROM popular) < %s"
     )
-    params = [*kind, POPULAR, pattern, start + "%", pattern, limit]
+    params = [*kind, POPULAR, longest, pattern, start + "%", pattern, limit]
     params += [*key_params, *kind, limit, *alias_params, *kind, limit, limit]
     return RawSQL(sql, params)
 

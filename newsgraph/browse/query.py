@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, prefetch_related_objects
 from django.db.models.expressions import RawSQL
 
@@ -49,7 +50,8 @@ def match_query(q: str, *, entity_type: str = "") -> NameMatch:
     """The entity a query names: its canonical name or an alias
     (case-insensitive); else a surname, partial name or word of a name that
     one entity clearly owns by stories; else the candidates, by stories.
-    `entity_type` keeps only entities of that type. Two queries."""
+    `entity_type` keeps only entities of that type. Two queries (on SQLite
+    three for a query that names no entity)."""
     if not q.strip():
         return NameMatch()
     # Entity.objects.matching_name(q), as an id look-up through the key
@@ -63,28 +65,37 @@ def match_query(q: str, *, entity_type: str = "") -> NameMatch:
         " AND active"
     )
     exact_ids = RawSQL(exact_sql, [*keys, *keys])
-    words = None
-    if _by_words(q):
-        # The most-read entities with the words in a name (one more than
-        # the candidates shown, to tell a clear owner).
-        words = ranked_name_ids(q, prefix=False, limit=MAX_CANDIDATES + 1, entity_type=entity_type)
-    if words is not None:
-        # Words only when no name or alias is the query (a constant condition:
-        # the databases skip the words' look-up when it is false).
-        ids = RawSQL(
-            f"{exact_sql} UNION SELECT id FROM ({words.sql}) w WHERE NOT EXISTS ({exact_sql})",
-            [*keys, *keys, *words.params, *keys, *keys],
-        )
-    else:
-        ids = exact_ids
-    found = Entity.objects.visible().filter(id__in=ids)
+    found = Entity.objects.visible()
     if entity_type:
         found = found.filter(type=entity_type)
-    rows = list(
-        found.annotate(
-            exact=ExpressionWrapper(Q(id__in=exact_ids), output_field=BooleanField())
-        ).order_by("-exact", "-story_count", "id")[: MAX_CANDIDATES + 1]
-    )
+    by_words = _by_words(q)
+    if by_words and connection.vendor == "sqlite":
+        # SQLite tests a NOT EXISTS row by row: the name first, the words
+        # (a second query) only when it is no entity's name.
+        rows = _ranked(found, exact_ids, exact_ids)
+        if not rows:
+            words = ranked_name_ids(
+                q, prefix=False, limit=MAX_CANDIDATES + 1, entity_type=entity_type
+            )
+            rows = _ranked(found, words, exact_ids) if words is not None else []
+    elif by_words:
+        # One query: the words only when no name or alias is the query (a
+        # constant condition PostgreSQL tests once).
+        words = ranked_name_ids(
+            q,
+            prefix=False,
+            limit=MAX_CANDIDATES + 1,
+            entity_type=entity_type,
+            unless=(exact_sql, [*keys, *keys]),
+        )
+        ids = exact_ids
+        if words is not None:
+            ids = RawSQL(
+                f"{exact_sql} UNION SELECT id FROM ({words.sql}) w", [*keys, *keys, *words.params]
+            )
+        rows = _ranked(found, ids, exact_ids)
+    else:
+        rows = _ranked(found, exact_ids, exact_ids)
     match = NameMatch()
     if rows and rows[0].exact:
         match.entity, match.exact = rows[0], True
@@ -99,6 +110,14 @@ def match_query(q: str, *, entity_type: str = "") -> NameMatch:
     if match.entity is not None:
         prefetch_related_objects([match.entity], "aliases")
     return match
+
+
+def _ranked(found, ids, exact_ids) -> list[Entity]:
+    return list(
+        found.filter(id__in=ids)
+        .annotate(exact=ExpressionWrapper(Q(id__in=exact_ids), output_field=BooleanField()))
+        .order_by("-exact", "-story_count", "id")[: MAX_CANDIDATES + 1]
+    )
 
 
 def _by_words(q: str) -> bool:
