@@ -258,41 +258,78 @@ def _h1s(tree) -> list[str]:
     return [" ".join(h.text_content().split()) for h in tree.iter("h1")]
 
 
-def _similar(a: str, b: str) -> bool:
+def _agree(a: str, b: str) -> bool:
+    """Two headline candidates say the same thing: one holds the other, or
+    most words are shared (a kicker, a subtitle or an edit apart)."""
     a, b = _fold(a), _fold(b)
     if not a or not b:
         return False
     if a in b or b in a:
         return True
     wa, wb = set(a.split()), set(b.split())
-    return len(wa & wb) >= 0.6 * min(len(wa), len(wb))
+    return len(wa & wb) >= 0.6 * max(len(wa), len(wb))
 
 
-def choose_title(tree, *, url: str = "", fallback: str = "") -> str:
-    """The headline: JSON-LD `headline`, `og:title` or `twitter:title`
-    (without a " | Site" suffix, never the site's name alone), worded as the
-    page's visible `<h1>` when one says the same; an `<h1>` on its own;
-    trafilatura's title as the last resort."""
-    if tree is None:
-        return fallback
+# Where a headline candidate comes from, in the order that words a headline
+# when several say the same (the visible <h1> first, as the reader sees it)
+# and breaks ties between headlines nothing else confirms (declared first).
+_WORDING = ("h1", "json-ld", "title", "og", "twitter", "trafilatura")
+_DECLARED = ("json-ld", "og", "twitter", "h1", "title", "trafilatura")
+_VOTER = {"json-ld": "metadata", "og": "metadata", "twitter": "metadata"}
+
+
+def title_candidates(tree, *, url: str = "", fallback: str = "") -> list[tuple[str, str]]:
+    """(source, headline) pairs: JSON-LD `headline`, og:title, twitter:title,
+    `<title>`, each `<h1>` and trafilatura's title, without a " | Site"
+    suffix and never the site's name alone."""
     sites = site_names(tree, url)
-    declared = [
-        item["headline"]
+    found = [
+        ("json-ld", item["headline"])
         for item in _json_ld_objects(tree)
         if isinstance(item.get("headline"), str) and _types(item) & _ARTICLE_TYPES
     ]
-    declared += _meta(tree, "og:title", "twitter:title")
-    metadata = [t for t in (_without_site_name(d, sites) for d in declared) if len(t) > 3]
-    headings = [h for h in (_without_site_name(h, sites) for h in _h1s(tree)) if len(h) > 3]
-    for heading in headings:
-        if any(_similar(heading, m) for m in metadata):
-            return heading
-    if metadata:
-        return metadata[0]
-    if len(headings) == 1:
-        return headings[0]
-    cleaned = _without_site_name(fallback, sites)
-    return cleaned or fallback
+    found += [("og", t) for t in _meta(tree, "og:title")]
+    found += [("twitter", t) for t in _meta(tree, "twitter:title")]
+    found += [("title", t.text_content()) for t in tree.iter("title")][:1]
+    found += [("h1", h) for h in _h1s(tree)]
+    found += [("trafilatura", fallback)]
+    cleaned = [(source, _without_site_name(text, sites)) for source, text in found]
+    return [(source, text) for source, text in cleaned if len(text) > 3]
+
+
+def choose_title(tree, *, url: str = "", fallback: str = "") -> str:
+    """The headline the page's candidates agree on (title_candidates): the
+    one most independent sources confirm, so that a teaser in og:title or a
+    site-wide JSON-LD headline loses to the `<title>` and `<h1>` that name
+    the story; worded as the first source in _WORDING that says it. With no
+    agreement, the declared headline first (JSON-LD, og, twitter), then a
+    lone `<h1>`, then trafilatura's title."""
+    if tree is None:
+        return fallback
+    candidates = title_candidates(tree, url=url, fallback=fallback)
+    if not candidates:
+        return _without_site_name(fallback, site_names(tree, url)) or fallback
+    h1_count = sum(1 for source, _ in candidates if source == "h1")
+
+    def support(text: str) -> int:
+        """How many independent sources say it: JSON-LD, og: and twitter:
+        come from one field of the publisher's system, so they vote once."""
+        return len(
+            {_VOTER.get(source, source) for source, other in candidates if _agree(text, other)}
+        )
+
+    def rank(candidate: tuple[str, str]) -> tuple:
+        source, text = candidate
+        # Several <h1>s (a site banner, section names) speak for none of them.
+        lone = source != "h1" or h1_count == 1
+        return (-support(text), not lone, _DECLARED.index(source))
+
+    best = min(candidates, key=rank)
+    if support(best[1]) < 2 and best[0] == "h1" and h1_count > 1:
+        cleaned = _without_site_name(fallback, site_names(tree, url))
+        return cleaned or fallback
+    agreeing = [c for c in candidates if _agree(best[1], c[1])]
+    return min(agreeing, key=lambda c: _WORDING.index(c[0]))[1]
 
 
 # --- the date -------------------------------------------------------------------------

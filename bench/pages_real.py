@@ -11,6 +11,7 @@ stored with what the truth says:
 * date: the publication day in UTC; for a page the truth calls undated
   (null), the story must say it was dated at ingest;
 * title: the headline, compared with case, spacing, quotes and dashes folded;
+  near-right when their words' F1 is at least 0.8;
 * language: ISO 639-1 code;
 * body F1: bag-of-words F1 of the stored text against raw
   `trafilatura.extract(html)` on the same page; with a `text` in the truth,
@@ -54,6 +55,12 @@ def tokens(text: str) -> list[str]:
         else:
             words.append(word)
     return words
+
+
+def near_title(title: str, want: str) -> bool:
+    """A title near the headline: the same words but for a few (a kicker,
+    a subtitle, a site name left on), word F1 at least 0.8."""
+    return f1(title, want) >= 0.8
 
 
 def f1(candidate: str, reference: str) -> float:
@@ -144,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                     checks["date"] = undated
                 checks["url"] = url_matches(article.canonical_url, want.get("url", ""))
                 checks["title"] = fold(article.title) == fold(want.get("title", ""))
+                checks["title_near"] = near_title(article.title, want.get("title", ""))
                 checks["language"] = article.language == want.get("language", "")
                 ours_f1.append(f1(article.text, raw))
                 if want.get("text"):
@@ -184,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
                 verdict(None),
             ),
             ("title is the headline", f"{counts['title']} of {n}", "", verdict(None)),
+            ("title near-right (word F1 ≥ 0.8)", f"{counts['title_near']} of {n}", "", "n/a"),
             ("language right", f"{counts['language']} of {n}", "", verdict(None)),
             ("body F1 against raw trafilatura", f"{mean(ours_f1):.3f}", "", verdict(None)),
         ]

@@ -27,7 +27,12 @@ ROOT = Path(__file__).resolve().parent.parent
             ["--stories", "300", "--new-stories", "10"],
             "Identity across stories at 300 stories",
         ),
-        ("bench.pages_real", ["tests/data/pages"], "Saved pages: 16 in tests/data/pages"),
+        ("bench.pages_real", ["tests/data/pages"], "Saved pages: 20 in tests/data/pages"),
+        (
+            "bench.suggest",
+            ["--entities", "300", "--requests", "20", "--baseline", "5"],
+            "suggestions at 300 entities",
+        ),
         ("bench.rescore_lock", ["--stories", "300", "--save-at", "0"], "failed 0"),
         ("bench.settle", ["--load", "300", "--stories", "50", "--passes", "1"], "(baseline)"),
         ("bench.copies", ["--no-cost"], "<- COPY_THRESHOLD"),

@@ -11,18 +11,18 @@ Callers above stories narrow a search with SQL conditions on the story id
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from django.db import connection
 
+from articles.textsearch.terms import MAX_QUERY_TOKENS, TOKEN, Terms
 from newsgraph.infra.ranked_ids import RankedIds
+
+__all__ = ["MAX_QUERY_TOKENS", "TOKEN", "Condition", "Terms", "ranked_story_ids"]
 
 # Snippets come back with the matched words between these private-use marks;
 # the page escapes the text and turns them into <mark>.
 MARK_OPEN, MARK_CLOSE = "\ue000", "\ue001"
-TOKEN = re.compile(r"\w+", re.UNICODE)
-MAX_QUERY_TOKENS = 12
 # Full-text relevance is computed over at most this many matching stories, the
 # most recently added ones; with fewer matches the ranking is over all of them.
 TEXT_CANDIDATES = 1000
@@ -54,11 +54,20 @@ def _backend():
 
 
 def ranked_story_ids(
-    q: str, *, where: Condition | None = None, exclude: Condition | None = None
+    q: str,
+    *,
+    names: list[str] | None = None,
+    where: Condition | None = None,
+    exclude: Condition | None = None,
 ) -> RankedIds:
-    """Stories whose title or text contains the words, best match first
-    (relevance, then newest), each with a snippet of the matched words."""
-    return _backend().ranked_story_ids(q, where=where, exclude=exclude)
+    """Stories whose title or text contains the words of `q` (or, given
+    `names`, any one of those names as a phrase), best match first
+    (relevance, then newest), each with a snippet of the matched words.
+    Acronyms and short words are matched as typed (articles/textsearch/terms.py)."""
+    terms = Terms.names(names) if names else Terms.typed(q)
+    if not terms:
+        return RankedIds.empty()
+    return _backend().ranked_story_ids(terms, where=where, exclude=exclude)
 
 
 def article_ids_containing(name: str) -> list[int]:

@@ -2,6 +2,9 @@
 content, kept in sync by triggers: articles/migrations/0002_search_index.py).
 
 User words are always quoted FTS5 strings, never MATCH syntax (SPEC §9).
+The index stems (porter) and folds case, so a phrase with an acronym or a
+short word is also checked against the story's title and text by a regular
+expression (Django's REGEXP function), on the stories the index found.
 """
 
 from __future__ import annotations
@@ -9,30 +12,53 @@ from __future__ import annotations
 from django.db import connection
 
 from articles import textsearch
-from articles.textsearch import (
-    MARK_CLOSE,
-    MARK_OPEN,
-    MAX_QUERY_TOKENS,
-    TOKEN,
-    Condition,
-)
+from articles.textsearch import MARK_CLOSE, MARK_OPEN, Condition
 from articles.textsearch.candidates import cached_ranking, candidate_counts
+from articles.textsearch.terms import Phrase, Terms
 from newsgraph.infra.ranked_ids import RankedIds
 
+FTS = "articles_article_fts"
 
-def fts_match(q: str) -> str:
-    """User words as quoted FTS5 strings: never MATCH syntax (SPEC §9)."""
-    tokens = TOKEN.findall(q)[:MAX_QUERY_TOKENS]
-    return " ".join('"' + t.replace('"', '""') + '"' for t in tokens)
+
+def _quoted(phrase: Phrase) -> str:
+    """A phrase as one quoted FTS5 string: never MATCH syntax (SPEC §9)."""
+    return '"' + " ".join(w.text for w in phrase.words).replace('"', '""') + '"'
+
+
+def fts_match(terms: Terms) -> str:
+    """The index's part of the search: all the words, or any of the phrases."""
+    return (" OR " if terms.any_phrase else " ").join(_quoted(p) for p in terms.phrases)
+
+
+def as_typed(terms: Terms) -> tuple[str, list]:
+    """SQL on the story `a` (and params) keeping, of the index's matches,
+    those with the exact words as typed ("" when the index's match is it)."""
+    if not terms.exact:
+        return "", []
+    text = "(coalesce(a.title, '') || ' ' || coalesce(a.text, ''))"
+    parts, params = [], []
+    for phrase in terms.phrases:
+        if phrase.exact:
+            # An acronym's capitals as a substring first (instr, in C), so
+            # that the pattern (a Python function) reads few stories.
+            check = [f"instr({text}, %s) > 0" for w in phrase.words if w.acronym]
+            params += [w.text for w in phrase.words if w.acronym]
+            parts.append(" AND ".join([*check, f"{text} REGEXP %s"]))
+            params.append(phrase.pattern())
+        elif terms.any_phrase:  # this name's phrase, found by the index alone
+            parts.append(f"a.id IN (SELECT rowid FROM {FTS} WHERE {FTS} MATCH %s)")
+            params.append(_quoted(phrase))
+    joiner = " OR " if terms.any_phrase else " AND "
+    return " AND (" + joiner.join(parts) + ")", params
 
 
 def ranked_story_ids(
-    q: str, *, where: Condition | None = None, exclude: Condition | None = None
+    terms: Terms, *, where: Condition | None = None, exclude: Condition | None = None
 ) -> RankedIds:
-    match = fts_match(q)
-    if not match:
-        return RankedIds.empty()
+    match = fts_match(terms)
     where_sql, params = (f" AND {where.sql}", list(where.params)) if where else ("", [])
+    typed_sql, typed_params = as_typed(terms)
+    where_sql, params = typed_sql + where_sql, [*typed_params, *params]
     matches = (
         " FROM articles_article_fts f JOIN articles_article a ON a.id = f.rowid"
         " WHERE articles_article_fts MATCH %s" + where_sql
@@ -74,12 +100,16 @@ def ranked_story_ids(
         with connection.cursor() as cursor:
             cursor.execute(sql, [MARK_OPEN, MARK_CLOSE, match, *ids])
             snippets = dict(cursor.fetchall())
-        return [(story_id, snippets.get(story_id, "")) for story_id in ids]
+        return [
+            (story_id, terms.unmark_lookalikes(snippets.get(story_id, ""), MARK_OPEN, MARK_CLOSE))
+            for story_id in ids
+        ]
 
     return RankedIds(count, window, more)
 
 
 def phrase_ids(tokens: list[str], *, name: str = "") -> list[int]:
+    """Stories containing the words as a phrase (the index's, stemmed)."""
     # FTS5's unicode61 tokenizer splits "Quispe-Iqbal" as the words do.
     phrase = '"' + " ".join(tokens).replace('"', '""') + '"'
     with connection.cursor() as cursor:

@@ -53,8 +53,11 @@ class AboutEntry(StarsMixin):
         )
 
 
-def about_entries(article_ids: list[int], *, spans_of: Entity | None) -> dict[int, list]:
-    """Each story's visible entities; with the spans of `spans_of` only (the
+def about_entries(
+    article_ids: list[int], *, spans_of: Entity | None, entity_type: str = ""
+) -> dict[int, list]:
+    """Each story's visible entities (of `entity_type` only, when given: the
+    search's type filter); with the spans of `spans_of` only (the
     entity a page is about, for its snippets). Two index look-ups, mentions
     then their entities: as one join PostgreSQL misjudges the ~600 rows and
     hashes the whole entity table (8 ms at 20,000 entities)."""
@@ -68,11 +71,14 @@ def about_entries(article_ids: list[int], *, spans_of: Entity | None) -> dict[in
         .annotate(entity_spans=spans)
         .values_list("article_id", "entity_id", "stars", "salience", "entity_spans")
     )
+    shown = Entity.objects.visible()
+    if entity_type:
+        shown = shown.filter(type=entity_type)
     entities = {
         row[0]: row
-        for row in Entity.objects.visible()
-        .filter(id__in={row[1] for row in rows})
-        .values_list("id", "name", "slug", "type", "story_count", "specificity")
+        for row in shown.filter(id__in={row[1] for row in rows}).values_list(
+            "id", "name", "slug", "type", "story_count", "specificity"
+        )
     }
     entries: dict[int, list] = {i: [] for i in article_ids}
     for article_id, entity_id, stars, salience, entity_spans in rows:
@@ -85,8 +91,9 @@ def about_entries(article_ids: list[int], *, spans_of: Entity | None) -> dict[in
     return entries
 
 
-def hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
-    """Replace the page's (id, snippet) rows by stories with their about-lists."""
+def hydrate(page: Page, *, entity: Entity | None, about_order: str, entity_type: str = "") -> None:
+    """Replace the page's (id, snippet) rows by stories with their about-lists
+    (of `entity_type`'s entities only, when given)."""
     rows = list(page.object_list)
     ids = [r[0] for r in rows]
     articles = (
@@ -96,7 +103,7 @@ def hydrate(page: Page, *, entity: Entity | None, about_order: str) -> None:
         .defer("page_metadata")  # kept for re-dating, never shown
         .in_bulk()
     )
-    entries = about_entries(ids, spans_of=entity) if articles else {}
+    entries = about_entries(ids, spans_of=entity, entity_type=entity_type) if articles else {}
     stories = []
     for article_id, snippet in rows:
         article = articles.get(article_id)

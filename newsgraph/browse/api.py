@@ -184,7 +184,12 @@ def search(
     date_from: date | None = None,
     date_to: date | None = None,
     source: Annotated[int | None, Field(ge=1, le=MAX_ID, description="Source id.")] = None,
-    type: EntityType | None = None,  # the page calls it "type" too
+    type: Annotated[
+        EntityType | None,
+        Field(
+            description="Only entities of this type in the card and about-lists; not the stories."
+        ),
+    ] = None,  # the page calls it "type" too
     language: Annotated[
         str,
         Field(
@@ -329,7 +334,9 @@ def story_detail(request: HttpRequest, story_id: Annotated[int, Path(ge=1, le=MA
 def suggest(
     request: HttpRequest,
     q: Annotated[str, Field(max_length=100)] = "",
+    type: EntityType | None = None,
 ):
-    """Entities whose name or alias starts with the text (or has a word that
-    does), most stories first."""
-    return {"results": suggestions(_clean(q), row=_entity_ref)}
+    """Entities with a name or alias having a word that starts like the text
+    ("sud" finds Mohammed al-Sudani), most stories first; of `type` only."""
+    kind = type.value if type else ""
+    return {"results": suggestions(_clean(q), row=_entity_ref, entity_type=kind)}

@@ -1,16 +1,17 @@
-"""The search filters (date range, source, language, entity type) as conditions on stories."""
+"""The search filters: date range, source and language as conditions on
+stories; the entity type narrows the entities shown (the card, about-lists,
+suggestions), never the stories (SPEC §13)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from articles.models import Article, Source
 from articles.textsearch import Condition
-from entities.models import Mention
 
 
 @dataclass
@@ -34,26 +35,22 @@ class SearchFilters:
             q &= Q(**{f"{prefix}source": self.source})
         if self.language:
             q &= Q(**{f"{prefix}language": self.language})
-        if self.entity_type:
-            typed = Mention.objects.filter(
-                article_id=OuterRef(f"{prefix}id" if prefix else "id"),
-                entity__type=self.entity_type,
-                entity__blocked=False,
-            )
-            q &= Q(Exists(typed))
         return q
 
     @property
     def active(self) -> bool:
-        return bool(
-            self.date_from or self.date_to or self.source or self.entity_type or self.language
-        )
+        """Any filter is set (the page shows the filters open)."""
+        return self.narrows_stories or bool(self.entity_type)
+
+    @property
+    def narrows_stories(self) -> bool:
+        return bool(self.date_from or self.date_to or self.source or self.language)
 
     def story_condition(self) -> Condition:
         """The filters as SQL on the story id, for text search; a copy group
         is found once, as its representative."""
         once = "a.copy_of_id IS NULL"
-        if not self.active:
+        if not self.narrows_stories:
             return Condition(once)
         sql, params = Article.objects.filter(self.article_q()).values("id").query.sql_with_params()
         return Condition(f"{once} AND a.id IN ({sql})", list(params))

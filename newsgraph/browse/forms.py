@@ -14,7 +14,12 @@ class SearchForm(forms.Form):
     source = forms.ModelChoiceField(
         queryset=Source.objects.all(), required=False, empty_label="Any source"
     )
-    type = forms.ChoiceField(required=False, choices=[("", "Any entity type"), *EntityType.choices])
+    # Narrows the entities shown (card, about-lists, suggestions), not the stories.
+    type = forms.ChoiceField(
+        required=False,
+        choices=[("", "All types"), *EntityType.choices],
+        widget=forms.Select(attrs={"aria-describedby": "type-help"}),
+    )
     language = forms.ChoiceField(required=False)
     about = forms.ChoiceField(
         required=False, choices=[("name", "A–Z"), ("stars", "Stars")], initial="name"

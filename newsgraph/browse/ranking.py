@@ -17,11 +17,11 @@ from newsgraph.infra.ranked_ids import COUNT_CAP, RankedIds
 
 def entity_story_ids(entity: Entity, filters: SearchFilters, *, order: str) -> RankedIds:
     qs = once_a_group(Mention.objects.filter(entity=entity))
-    if filters.active:
+    if filters.narrows_stories:
         qs = qs.filter(filters.article_q("article__"))
     qs = qs.newest_first() if order == "date" else qs.most_about_first()
     ids = qs.values_list("article_id", flat=True)
-    if filters.active:
+    if filters.narrows_stories:
         return RankedIds.of_values(ids)
     # An entity in 30 % of a million stories has 300,000: beyond COUNT_CAP
     # the total is the story count rescoring keeps (seconds behind at most).

@@ -17,11 +17,11 @@ from django.db import DatabaseError
 
 from articles.models import Article
 from articles.textsearch import Condition, ranked_story_ids
-from entities.models import Entity, Mention
+from entities.models import Entity, EntityType, Mention
 from entities.selectors import trending_entities
 from newsgraph.browse.about import hydrate
 from newsgraph.browse.filters import SearchFilters
-from newsgraph.browse.query import clean_query, entity_for_query
+from newsgraph.browse.query import clean_query, match_query
 from newsgraph.browse.ranking import entity_story_ids
 from newsgraph.browse.suggestions import nearest_entities
 from newsgraph.infra.ranked_ids import COUNT_CAP, ChainedIds, RankedIds
@@ -33,6 +33,9 @@ class SearchResults:
     mode: str  # "latest", "entity" or "text"
     page: Page
     entity: Entity | None = None
+    # Several entities own the query's words: the ones it may mean, by stories.
+    candidates: list[Entity] = field(default_factory=list)
+    entity_type: str = ""
     did_you_mean: list[Entity] = field(default_factory=list)
     trending: list[Entity] = field(default_factory=list)
     error: str = ""
@@ -42,6 +45,10 @@ class SearchResults:
     # More stories contain the words than the TEXT_CANDIDATES that are ranked
     # (or, for the latest stories, than COUNT_CAP).
     more: bool = False
+
+    @property
+    def entity_type_label(self) -> str:
+        return EntityType(self.entity_type).label if self.entity_type else ""
 
     @property
     def total(self) -> int:
@@ -70,7 +77,8 @@ def search(
 ) -> SearchResults:
     filters = filters or SearchFilters()
     q = clean_query(q)
-    entity = entity_for_query(q)
+    named = match_query(q, entity_type=filters.entity_type)
+    entity = named.entity
     error = ""
     if not q:
         mode = "latest"
@@ -80,7 +88,9 @@ def search(
         # the stories that only contain the words, by relevance and recency.
         mode = "entity"
         about_ids = entity_story_ids(entity, filters, order="stars")
-        ids = ChainedIds(about_ids, _text_ids(q, filters, exclude_entity=entity))
+        # A word of its name ("Sudani") is searched as typed too.
+        also = [] if named.exact else [q]
+        ids = ChainedIds(about_ids, _text_ids(q, filters, exclude_entity=entity, also=also))
     else:
         mode = "text"
         ids = _text_ids(q, filters)
@@ -91,17 +101,29 @@ def search(
         # A query the search engine refuses is an empty result, not a 500.
         error = "That search could not be run; try simpler words."
         result_page = Paginator([], settings.SEARCH_PAGE_SIZE).get_page(1)
-    hydrate(result_page, entity=entity, about_order=about_order)
-    results = SearchResults(query=q, mode=mode, page=result_page, entity=entity, error=error)
+    hydrate(result_page, entity=entity, about_order=about_order, entity_type=filters.entity_type)
+    results = SearchResults(
+        query=q,
+        mode=mode,
+        page=result_page,
+        entity=entity,
+        candidates=named.candidates,
+        entity_type=filters.entity_type,
+        error=error,
+    )
     if mode == "entity" and not error:
         results.about_total = about_ids.count()  # cached by the paginator's count
     if not error:
         results.more = ids.more()
-    if mode == "latest" and not filters.active:
-        results.trending = trending_entities()
+    if mode == "latest" and not filters.narrows_stories:
+        results.trending = [
+            e
+            for e in trending_entities()
+            if e.type == filters.entity_type or not filters.entity_type
+        ]
     # A near-miss name finds little: a query matching pages of stories was
     # understood, and comparing it with every entity name costs tens of ms.
-    if q and not entity and results.total < settings.SEARCH_PAGE_SIZE:
+    if q and not entity and not named.candidates and results.total < settings.SEARCH_PAGE_SIZE:
         results.did_you_mean = nearest_entities(q)
     return results
 
@@ -117,14 +139,29 @@ def _latest_ids(filters: SearchFilters) -> RankedIds:
     return RankedIds.of_values(qs, cap=COUNT_CAP)
 
 
-def _text_ids(q: str, filters: SearchFilters, *, exclude_entity: Entity | None = None) -> RankedIds:
+def _text_ids(
+    q: str,
+    filters: SearchFilters,
+    *,
+    exclude_entity: Entity | None = None,
+    also: list[str] | None = None,
+) -> RankedIds:
     """Stories whose title or text contains the words, best match first;
-    without the stories that mention `exclude_entity`."""
-    exclude = None
+    or, given `exclude_entity`, any of its names as a phrase (acronyms in
+    capitals) or of `also`, without the stories that mention it."""
+    exclude, names = None, None
     if exclude_entity is not None:
+        names = [*(also or []), *entity_names(exclude_entity)]
         exclude = Condition(
             f"SELECT 1 FROM {Mention._meta.db_table} m"
             " WHERE m.article_id = {story_id} AND m.entity_id = %s LIMIT 1",
             [exclude_entity.id],
         )
-    return ranked_story_ids(q, where=filters.story_condition(), exclude=exclude)
+    return ranked_story_ids(q, names=names, where=filters.story_condition(), exclude=exclude)
+
+
+def entity_names(entity: Entity) -> list[str]:
+    """The names a story may call the entity by: its name and its active
+    aliases (prefetched with it by match_query)."""
+    aliases = [a.name for a in entity.aliases.all() if a.active]
+    return [entity.name, *sorted(aliases, key=lambda n: (-len(n), n))]

@@ -9,11 +9,12 @@ import difflib
 from collections.abc import Callable
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.urls import reverse
 
 from articles.textsearch import TOKEN
 from entities.models import Entity, EntityType
+from entities.namewords import suggested
 from entities.normalize import name_key
 from newsgraph.browse.query import clean_query
 
@@ -59,21 +60,11 @@ def nearest_entities(q: str, *, limit: int = 5) -> list[Entity]:
     return [found[i] for i in chosen if i in found]
 
 
-def suggest_entities(q: str, *, limit: int = 8) -> QuerySet[Entity]:
-    key = name_key(clean_query(q))
-    if not key:
-        return Entity.objects.none()
-    return (
-        Entity.objects.visible()
-        .filter(
-            Q(key__startswith=key)
-            | Q(aliases__key__startswith=key, aliases__active=True)
-            | Q(key__contains=f" {key}")
-        )
-        .filter(story_count__gt=0)
-        .distinct()
-        .order_by("-story_count", "name")[:limit]
-    )
+def suggest_entities(q: str, *, limit: int = 8, entity_type: str = "") -> list[Entity]:
+    """Entities with a name or alias having a word that starts like the query
+    ("sud" → Mohammed al-Sudani, "leyen" → Ursula von der Leyen), most
+    stories first; of `entity_type` only, when given."""
+    return suggested(clean_query(q), limit=limit, entity_type=entity_type)
 
 
 def entity_summary(entity) -> dict:
@@ -87,7 +78,9 @@ def entity_summary(entity) -> dict:
     }
 
 
-def suggestions(q: str, *, row: Callable[[Entity], dict] = entity_summary) -> list[dict]:
+def suggestions(
+    q: str, *, row: Callable[[Entity], dict] = entity_summary, entity_type: str = ""
+) -> list[dict]:
     """The suggestions for what was typed, as JSON-ready rows: the search
     box's `/suggest/` uses `entity_summary`, the API its own fuller row."""
-    return [row(e) for e in suggest_entities(q)]
+    return [row(e) for e in suggest_entities(q, entity_type=entity_type)]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 
 from articles.models import Article
 from entities import selectors as entity_selectors
-from entities.models import Entity
+from entities.models import Entity, EntityType
 from newsgraph.browse import pages
 from newsgraph.browse.atom import EntityStoriesFeed
 from newsgraph.browse.charts import weekly_chart
@@ -67,7 +67,9 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
 @require_GET
 def suggest(request: HttpRequest) -> JsonResponse:
     q = (request.GET.get("q") or "")[:100]
-    return JsonResponse({"results": suggestions(q)})
+    kind = request.GET.get("type") or ""
+    kind = kind if kind in EntityType.values else ""
+    return JsonResponse({"results": suggestions(q, entity_type=kind)})
 
 
 def _elsewhere(request: HttpRequest, slug: str, url_name: str) -> HttpResponse:

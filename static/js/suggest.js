@@ -145,7 +145,10 @@
         controller.abort();
       }
       controller = window.AbortController ? new AbortController() : null;
-      fetch(url + "?q=" + encodeURIComponent(q), {
+      // The page's entity-type filter narrows the suggestions too.
+      var kind = document.querySelector("select[name=type]");
+      var typed = kind && kind.value ? "&type=" + encodeURIComponent(kind.value) : "";
+      fetch(url + "?q=" + encodeURIComponent(q) + typed, {
         headers: { Accept: "application/json" },
         credentials: "same-origin",
         signal: controller ? controller.signal : undefined,
