@@ -18,6 +18,7 @@ KEPT_LABELS = frozenset(
         "LAW",
         "WORK_OF_ART",
         "LANGUAGE",
+        "MISC",  # WikiNER pipelines' other names (entities/labels.py)
     }
 )
 
