@@ -20,8 +20,17 @@ gold mention to the stored mention whose span overlaps it most, and prints:
   and names in capitals (all upper case, with a word of 5+ letters:
   "LONDON", not "NATO").
 
+With `--language fr` it reads the French gold (tests/data/identity/fr/),
+`--language both` the English then the French (a French corpus arriving on an
+English one: identities named in both languages are counted as one entity or
+not). Next to each language, the raw spaCy pipeline of that language on the
+same texts: the names it finds (labels it maps to a kept type) that the
+project keeps a mention over, and truncated names (a gold name a stored, or
+raw, span overlaps without covering it whole).
+
     python -m bench.identity
-    python -m bench.identity --db postgres
+    python -m bench.identity --language fr
+    python -m bench.identity --language both --db postgres
 """
 
 from __future__ import annotations
@@ -143,6 +152,8 @@ def measure(stories) -> dict:
     names = list(Entity.objects.visible().filter(story_count__gt=0).values_list("name", flat=True))
     found_only = [i for i, label in enumerate(system) if not label.startswith("missed:")]
     return {
+        "entities_of": entities_of,
+        "spans": mentions,
         "system": b_cubed(gold, system),
         "strings": b_cubed(gold, strings),
         "system_found": b_cubed([gold[i] for i in found_only], [system[i] for i in found_only]),
@@ -159,16 +170,78 @@ def measure(stories) -> dict:
     }
 
 
+def raw_names(stories) -> dict[str, list[tuple[int, int, str]]]:
+    """Story id -> the raw spaCy pipeline's names (start, end, text): spans
+    whose label the model maps to a kept entity type, on the text NER reads."""
+    from entities import nlp
+
+    found = {}
+    for story in stories:
+        text = story.record["title"] + "\n\n" + story.record["text"]
+        model, types = nlp.get_nlp(story.language), nlp.types_for(story.language)
+        found[story.id] = [
+            (e.start_char, e.end_char, e.text) for e in model(text).ents if e.label_ in types
+        ]
+    return found
+
+
+def truncated(stories, spans_of) -> list[str]:
+    """Gold names the best-overlapping span touches without covering whole."""
+    cut = []
+    for story in stories:
+        full = story.record["title"] + "\n\n" + story.record["text"]
+        for m in story.mentions:
+            best, overlap = None, 0
+            for start, end in spans_of(story):
+                shared = min(end, m.end) - max(start, m.start)
+                if shared > overlap:
+                    best, overlap = (start, end), shared
+            if best and overlap < m.end - m.start:
+                cut.append(f"{m.surface} -> {full[best[0] : best[1]]}")
+    return cut
+
+
+def compare_raw(stories, r) -> dict:
+    """The project next to the raw pipeline on the same stories."""
+    raw = raw_names(stories)
+    kept = total = 0
+    missed = []
+    for story in stories:
+        stored = r["spans"].get(story.article_id, [])
+        for start, end, text in raw[story.id]:
+            total += 1
+            if any(min(end, b) > max(start, a) for a, b, _ in stored):
+                kept += 1
+            else:
+                missed.append(text)
+    return {
+        "raw": total,
+        "kept": kept,
+        "missed": missed,
+        "cut": truncated(stories, lambda s: [(a, b) for a, b, _ in r["spans"][s.article_id]]),
+        "raw_cut": truncated(stories, lambda s: [(a, b) for a, b, _ in raw[s.id]]),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__)
     p.add_argument("--show", type=int, default=12, help="junk names to list")
+    p.add_argument("--language", choices=["en", "fr", "both"], default="en")
     args = p.parse_args(argv)
+    languages = ["en", "fr"] if args.language == "both" else [args.language]
     with database(args.db):
         from bench.gold import load_identity_gold
 
-        stories = load_identity_gold()
+        by_language = {lang: load_identity_gold(language=lang) for lang in languages}
+        stories = [s for lang in languages for s in by_language[lang]]
         seconds = run_pipeline(stories)
         r = measure(stories)
+        per_language = {lang: measure(by_language[lang]) for lang in languages}
+        raw = {lang: compare_raw(by_language[lang], per_language[lang]) for lang in languages}
+    for lang in languages:
+        report_language(lang, per_language[lang], raw[lang], show=args.show)
+    if len(languages) > 1:
+        report_across(by_language, r)
     sp, sr, sf = r["system"]
     bp, br, bf = r["strings"]
     print(
@@ -202,6 +275,38 @@ def main(argv: list[str] | None = None) -> int:
         print("  digits: " + "; ".join(r["digits"][: args.show]))
         print("  capitals: " + "; ".join(r["shouted"][: args.show]))
     return 0
+
+
+def report_language(language: str, r: dict, raw: dict, *, show: int) -> None:
+    sp, sr, sf = r["system"]
+    bp, br, bf = r["strings"]
+    print(f"\n== {language}: {r['mentions']:,} gold mentions ==")
+    print(
+        f"B³ newsgraph P/R/F1 {sp:.3f} / {sr:.3f} / {sf:.3f}; "
+        f"lower-cased strings {bp:.3f} / {br:.3f} / {bf:.3f}"
+    )
+    print(f"gold mentions found: {r['found'] / max(r['mentions'], 1):.1%}")
+    print(
+        f"raw {language} pipeline's names the project keeps: {raw['kept']} of {raw['raw']} "
+        f"({raw['kept'] / max(raw['raw'], 1):.1%})"
+    )
+    print(f"truncated gold names: newsgraph {len(raw['cut'])}, raw pipeline {len(raw['raw_cut'])}")
+    if show:
+        print("  not kept: " + "; ".join(raw["missed"][:show]))
+        print("  truncated: " + "; ".join(raw["cut"][:show]))
+
+
+def report_across(by_language: dict, r: dict) -> None:
+    """Identities named in both languages: one entity, or split."""
+    named = {
+        lang: {m.identity for s in stories for m in s.mentions}
+        for lang, stories in by_language.items()
+    }
+    shared = sorted(set.intersection(*named.values()))
+    one = [i for i in shared if len(r["entities_of"][i]) == 1]
+    split = [i for i in shared if len(r["entities_of"][i]) > 1]
+    print(f"\nidentities named in both languages that are one entity: {len(one)} of {len(shared)}")
+    print("  split: " + "; ".join(split))
 
 
 if __name__ == "__main__":
