@@ -142,7 +142,7 @@ def _assign_places(pending: list[StoryEntity], *, rules: CorpusRules, follow_up:
     for e in pending:
         if e.label not in PLACE_LABELS or rules.turned_off(e.key):
             continue
-        place = place_for(e.name)
+        place = place_for(e.name, e.language, e.label)
         if place is None or name_key(place.name) in key_variants(e.key):
             continue
         target = _entity_named(place.name, "GPE")
@@ -163,7 +163,8 @@ def _partial_names(pending: list[StoryEntity], *, rules: CorpusRules) -> set[int
         and len(e.key.split()) <= 2
         and not ACRONYM.match(e.name)
         and not rules.turned_off(e.key)
-        and place_for(e.name) is None  # "Jordan" the country is no one's surname here
+        # "Jordan" the country is no one's surname here
+        and place_for(e.name, e.language, e.label) is None
     }
 
 

@@ -128,7 +128,7 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
     corpus = corpus_names(read[i][0] for i in parsed)
     for i in parsed:
         text, spans = read[i]
-        read[i] = (text, with_known_names(text, spans, corpus))
+        read[i] = (text, with_known_names(text, spans, corpus, by_id[i].language))
     resolved = _resolve_and_store({i: by_id[i] for i in read}, read, report=report, final=True)
     if rescore and resolved:
         schedule_rescore(full=False)
@@ -183,6 +183,7 @@ def _resolve_and_store(
                 text=text,
                 blocked_keys=rules.blocked_keys,
                 alias_targets=rules.corpus.alias_targets,
+                language=articles[article_id].language,
             )
         except Exception as exc:  # one bad story must not sink the batch
             logger.exception("extraction failed for article %s", article_id)

@@ -51,9 +51,19 @@ def _states() -> dict[str, str]:
     return names
 
 
+def country_by_iso2(code: str) -> str | None:
+    """The short name of the country with this ISO 3166-1 alpha-2 code."""
+    return next((name for _, name, iso2, _ in _countries() if iso2 == code), None)
+
+
 @functools.lru_cache(maxsize=20_000)
-def place_for(surface: str) -> Place | None:
-    """The country or US state `surface` names as a whole, if any."""
+def place_for(surface: str, language: str = "", label: str = "") -> Place | None:
+    """The country or US state `surface` names as a whole, if any; in a
+    language with its own place names (entities/languages/), those first."""
+    from entities.languages import rules_for
+
+    if (rules := rules_for(language)) is not None and (own := rules.place_for(surface, label)):
+        return own
     text = " ".join(surface.split())
     if not text or len(text) > 60 or not any(ch.isalpha() for ch in text):
         return None

@@ -108,13 +108,15 @@ def corpus_names(texts: Iterable[str]) -> dict[str, str]:
     return known
 
 
-def with_known_names(text: str, spans: list[RawSpan], corpus: dict[str, str]) -> list[RawSpan]:
+def with_known_names(
+    text: str, spans: list[RawSpan], corpus: dict[str, str], language: str = ""
+) -> list[RawSpan]:
     """`spans` and the spans of known names NER missed in `text`."""
     story: dict[str, str] = {}
     for span in spans:
         if span.label not in LABELS:
             continue
-        surface = normalize_surface(span.text, span.label)
+        surface = normalize_surface(span.text, span.label, language)
         if len(surface) >= 3:
             story.setdefault(name_key(surface), span.label)
             words = surface.split()

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from entities.languages import rules_for
 from entities.normalize import _QUOTES, KEPT_LABELS, name_key, normalize_surface
 
 ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z]){1,6}\.?$")
@@ -49,6 +50,7 @@ class StoryEntity:
     # Set by corpus resolution when two full names compete and the story's
     # context cannot decide: the evidence shown to editors.
     ambiguous: dict | None = None
+    language: str = ""  # the story's (entities/languages/): "" is the default, English
 
     @property
     def count(self) -> int:
@@ -118,7 +120,9 @@ def resolve_story(
     text: str,
     blocked_keys: frozenset[str] | set[str],
     alias_targets: Mapping[str, int],
+    language: str = "",
 ) -> list[StoryEntity]:
+    rules = rules_for(language)  # None: English, the rules below
     groups: dict[str, _Group] = {}
     pieces = (
         p for span in spans for line in _split_at_line_breaks(span) for p in _split_at_figures(line)
@@ -126,8 +130,8 @@ def resolve_story(
     for raw in pieces:
         if raw.label not in KEPT_LABELS:
             continue
-        surface = normalize_surface(raw.text, raw.label)
-        if not surface or _is_common_word(surface):
+        surface = normalize_surface(raw.text, raw.label, language)
+        if not surface or (rules or _english).is_common_word(surface):
             continue
         key = name_key(surface)
         if key in blocked_keys:
@@ -143,7 +147,10 @@ def resolve_story(
     for group in sorted(groups.values(), key=lambda g: len(g.key)):
         if group.key in alias_targets:
             continue
-        target = _acronym_target(group, groups, text) or _partial_target(group, groups)
+        target = _acronym_target(group, groups, text, (rules or _english).initials)
+        target = target or _partial_target(group, groups)
+        if rules is not None and not target and rules.article_free(group.key) in groups:
+            target = rules.article_free(group.key)  # "Le Fonds …" and "Fonds …"
         if target:
             parent[group.key] = target
 
@@ -164,12 +171,25 @@ def resolve_story(
                 name=_display_name(top.surfaces),
                 label=top.label,
                 entity_id=alias_targets.get(top.key),
+                language=language,
             )
         entity.spans.extend(group.spans)
         entity.surfaces.extend(s for s in dict.fromkeys(group.surfaces) if s not in entity.surfaces)
     for entity in merged.values():
         entity.spans.sort()
     return list(merged.values())
+
+
+class _english:
+    """The English rules, where a language module has its own (languages/)."""
+
+    @staticmethod
+    def is_common_word(surface: str) -> bool:
+        return _is_common_word(surface)
+
+    @staticmethod
+    def initials(words: list[str]) -> set[str]:
+        return _initials(words)
 
 
 def _is_common_word(surface: str) -> bool:
@@ -232,7 +252,9 @@ def _drop_headline_runons(groups: dict[str, _Group], *, title_end: int) -> None:
             del groups[key]
 
 
-def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str | None:
+def _acronym_target(
+    group: _Group, groups: dict[str, _Group], text: str, initials=_initials
+) -> str | None:
     surface = group.surfaces[0]
     if not ACRONYM.match(surface):
         return None
@@ -242,7 +264,7 @@ def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str 
         for other in groups.values()
         if other.key != group.key
         and len(other.tokens) >= 2
-        and letters in _initials(other.surfaces[0].split())
+        and letters in initials(other.surfaces[0].split())
     ]
     defined = re.compile(r"\s*\(\s*" + re.escape(surface) + r"\s*\)")
     explicit = [c for c in candidates if any(defined.match(text, end) for _, end in c.spans)]

@@ -265,7 +265,15 @@ class TestExport:
         records = [json.loads(line) for line in lines]
         assert [r["id"] for r in records] == [first.pk, second.pk]
         record = records[0]
-        assert set(record) == {"id", "url", "title", "published_at", "source", "entities"}
+        assert set(record) == {
+            "id",
+            "url",
+            "title",
+            "published_at",
+            "source",
+            "language",
+            "entities",
+        }
         assert record["url"] == "https://news.example.com/iran-talks"
         assert record["title"] == "Talks with Iran"
         assert record["source"] == "Example News"

@@ -59,6 +59,7 @@ class Command(BaseCommand):
             "title": article.title,
             "published_at": article.published_at.isoformat() if article.published_at else None,
             "source": article.source.name if article.source else None,
+            "language": article.language or None,  # ISO 639-1, as detected or set by editors
             "entities": [
                 {
                     "name": m.entity.name,
