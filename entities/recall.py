@@ -22,7 +22,7 @@ from entities.resolution import RawSpan
 LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"})
 CORPUS_MIN_STORIES = 2
 MAX_WORDS = 4
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*[\w]|[A-Z]")
+_CAPITALISED_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]*[\w]|[A-ZÀ-ÖØ-Þ]")  # "États-Unis" too
 _JOINER = re.compile(r" (?:(?:of|the|de|du|des|la|le|del|da|di|van|von|der|al|bin) )*")
 
 
