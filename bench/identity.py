@@ -309,7 +309,17 @@ def across_languages(by_language: dict, r: dict, per_language: dict) -> str:
     # not the languages' doing: joined = the languages' entities meet.
     entities = [m["entities_of"] for m in per_language.values()]
     apart = [i for i in shared if not set.intersection(*(e[i] for e in entities))]
+    from entities.languages.across import REASON
+    from entities.models import DuplicateCandidate
+
+    proposed = [
+        f"{c.entity.name} / {c.other.name}"
+        for c in DuplicateCandidate.objects.filter(reason=REASON).select_related("entity", "other")
+    ]
     return (
+        f"proposed to editors as one organisation in two languages: {len(proposed)}: "
+        + "; ".join(proposed)
+        + "\n"
         f"identities named in both languages that are one entity: {len(one)} of {len(shared)}\n"
         f"identities named in both languages whose English and French mentions share an "
         f"entity: {len(shared) - len(apart)} of {len(shared)}\n"

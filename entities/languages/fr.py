@@ -52,6 +52,8 @@ _TITLE_WORDS = (
 _LEADING_TITLE = re.compile(
     rf"^(?:(?:(?i:le|la|l')\s*)?(?i:{_TITLE_WORDS})|M\.|MM\.|Mme|Mmes|Mlle|Me|Dr|Pr)\s+(?=[{_UPPER}])"
 )
+# A title alone ("Premier ministre", "le Président") names no one.
+_TITLE_ONLY = re.compile(rf"(?:(?i:le|la|l')\s*)?(?i:{_TITLE_WORDS})")
 _MINOR_WORDS = frozenset(
     {"de", "du", "des", "la", "le", "les", "et", "pour", "sur", "en", "à", "aux", "d", "l", "&"}
 )
@@ -79,6 +81,8 @@ def normalize_surface(text: str, label: str = "") -> str:
     if rest != text and _place(rest) is not None:
         text = rest  # "La France", "L'Allemagne" at a sentence's start
     if len(text) < 2 or len(text) > 120 or _BARE_ARTICLE.fullmatch(text):
+        return ""
+    if _TITLE_ONLY.fullmatch(text):
         return ""
     if not any(ch.isalpha() for ch in text) or not any(ch.isupper() for ch in text):
         return ""

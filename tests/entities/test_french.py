@@ -56,6 +56,9 @@ def test_english_rules_are_not_applied_to_french_text():
     assert normalize_surface("La France insoumise", "ORG", "fr") == "La France insoumise"
     assert normalize_surface("Le Caire", "GPE", "fr") == "Le Caire"
     assert normalize_surface("La France", "GPE", "fr") == "France"
+    # A title alone names no one.
+    assert normalize_surface("Premier ministre", "PERSON", "fr") == ""
+    assert normalize_surface("le Président", "PERSON", "fr") == ""
 
 
 def test_countries_and_cities_are_one_entity_across_languages(ingest_story, client):
