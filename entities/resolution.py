@@ -16,6 +16,7 @@ Ambiguous partials and acronyms are left as they are.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -68,9 +69,10 @@ class _Group:
     def tokens(self) -> list[str]:
         return self.key.split()
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
-        # Majority label; ties go to the label seen first.
+        # Majority label; ties go to the label seen first. Read once the
+        # story's spans are grouped (partial names compare every pair).
         counts = Counter(self.labels)
         best = max(counts.values())
         return next(label for label in self.labels if counts[label] == best)
