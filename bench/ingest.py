@@ -39,42 +39,11 @@ LANGUAGE = "en"  # --language: whose stories the run reads
 
 def _records(count: int, start: int = 0) -> list[dict]:
     if LANGUAGE == "fr":
-        return _french_records(count, start)
-    from bench.synthetic import stories
+        from bench.synthetic_fr import stories
+    else:
+        from bench.synthetic import stories
 
     return list(stories(count, start_index=start))
-
-
-def _french_records(count: int, start: int = 0, words: int = 600) -> list[dict]:
-    """French stories of ~`words` words: paragraphs of the French identity
-    gold (wire copy written for the project), drawn at random per story, so
-    that names recur as they do in a news corpus."""
-    import random
-    from datetime import UTC, datetime, timedelta
-
-    from bench.gold import load_identity_gold
-
-    gold = load_identity_gold(language="fr")
-    titles = [s.record["title"] for s in gold]
-    paragraphs = [p for s in gold for p in s.record["text"].split("\n\n") if p.strip()]
-    begin = datetime(2025, 1, 1, tzinfo=UTC)
-    records = []
-    for n in range(start, start + count):
-        rng = random.Random(n)
-        chosen, total = [], 0
-        while total < words:
-            chosen.append(rng.choice(paragraphs))
-            total += len(chosen[-1].split())
-        records.append(
-            {
-                "url": f"https://depeche.example.fr/2025/{n % 12 + 1:02d}/depeche-{n}",
-                "title": f"{rng.choice(titles)} ({n})",
-                "text": "\n\n".join(chosen),
-                "published_at": (begin + timedelta(minutes=37 * n)).isoformat(),
-                "source": "Dépêche Exemple",
-            }
-        )
-    return records
 
 
 def run_pipeline(records: list[dict], *, rescore: bool = True) -> float:
