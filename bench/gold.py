@@ -34,6 +34,17 @@ class GoldStory:
     id: str
     record: dict
     mentions: list[GoldMention] = field(default_factory=list)
+    language: str = "en"
+
+
+# The identity gold per language: English (part1/part2), French (fr/, issue
+# #26: wire copy written for the project, identities shared with English
+# where the same real thing is named).
+IDENTITY_LANGUAGES = {"en": "identity/*.jsonl", "fr": "identity/fr/*.jsonl"}
+
+
+def identity_gold_paths(language: str) -> list[Path]:
+    return sorted(DATA.glob(IDENTITY_LANGUAGES[language]))
 
 
 def _marked(text: str) -> tuple[str, list[str]]:
@@ -62,10 +73,10 @@ def _unmark(marked: str, ids: list[str], offset: int) -> tuple[str, list[GoldMen
     return "".join(plain), mentions
 
 
-def load_identity_gold(paths: list[Path] | None = None) -> list[GoldStory]:
+def load_identity_gold(paths: list[Path] | None = None, *, language: str = "en") -> list[GoldStory]:
     from articles.text import clean_text
 
-    paths = paths or sorted((DATA / "identity").glob("*.jsonl"))
+    paths = paths or identity_gold_paths(language)
     stories = []
     for path in paths:
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -85,13 +96,14 @@ def load_identity_gold(paths: list[Path] | None = None) -> list[GoldStory]:
                 "published_at": row.get("published_at"),
                 "source": row.get("source"),
             }
-            stories.append(GoldStory(row["id"], record, title_mentions + text_mentions))
+            stories.append(GoldStory(row["id"], record, title_mentions + text_mentions, language))
     return stories
 
 
 def identity_types() -> dict[str, str]:
     types: dict[str, str] = {}
-    for path in sorted((DATA / "identity").glob("*_identities.json")):
+    paths = [*(DATA / "identity").glob("*_identities.json"), DATA / "identity/fr/identities.json"]
+    for path in sorted(paths):
         for key, value in json.loads(path.read_text(encoding="utf-8")).items():
             types[key] = value.get("type", "")
     return types

@@ -26,8 +26,17 @@ gold mention to the stored mention whose span overlaps it most, and prints:
   and names in capitals (all upper case, with a word of 5+ letters:
   "LONDON", not "NATO").
 
+With `--language fr` it reads the French gold (tests/data/identity/fr/),
+`--language both` the English then the French (a French corpus arriving on an
+English one: identities named in both languages are counted as one entity or
+not). Next to each language, the raw spaCy pipeline of that language on the
+same texts: the names it finds (labels it maps to a kept type) that the
+project keeps a mention over, and truncated names (a gold name a stored, or
+raw, span overlaps without covering it whole).
+
     python -m bench.identity
-    python -m bench.identity --db postgres
+    python -m bench.identity --language fr
+    python -m bench.identity --language both --db postgres
 """
 
 from __future__ import annotations
@@ -218,6 +227,8 @@ def measure(stories) -> dict:
         "by_kind": by_kind,
         "rules": rules,
         "wrong_rules": wrong_rules,
+        "entities_of": entities_of,
+        "spans": mentions,
         "system": b_cubed(gold, system),
         "strings": b_cubed(gold, strings),
         "system_found": b_cubed([gold[i] for i in found_only], [system[i] for i in found_only]),
@@ -234,16 +245,79 @@ def measure(stories) -> dict:
     }
 
 
+def raw_names(stories) -> dict[str, list[tuple[int, int, str]]]:
+    """Story id -> the raw spaCy pipeline's names (start, end, text): spans
+    whose label the model maps to a kept entity type, on the text NER reads."""
+    from entities import nlp
+
+    found = {}
+    for story in stories:
+        text = story.record["title"] + "\n\n" + story.record["text"]
+        model, types = nlp.get_nlp(story.language), nlp.types_for(story.language)
+        found[story.id] = [
+            (e.start_char, e.end_char, e.text) for e in model(text).ents if e.label_ in types
+        ]
+    return found
+
+
+def truncated(stories, spans_of) -> list[str]:
+    """Gold names the best-overlapping span touches without covering whole."""
+    cut = []
+    for story in stories:
+        full = story.record["title"] + "\n\n" + story.record["text"]
+        for m in story.mentions:
+            best, overlap = None, 0
+            for start, end in spans_of(story):
+                shared = min(end, m.end) - max(start, m.start)
+                if shared > overlap:
+                    best, overlap = (start, end), shared
+            if best and overlap < m.end - m.start:
+                cut.append(f"{m.surface} -> {full[best[0] : best[1]]}")
+    return cut
+
+
+def compare_raw(stories, r) -> dict:
+    """The project next to the raw pipeline on the same stories."""
+    raw = raw_names(stories)
+    kept = total = 0
+    missed = []
+    for story in stories:
+        stored = r["spans"].get(story.article_id, [])
+        for start, end, text in raw[story.id]:
+            total += 1
+            if any(min(end, b) > max(start, a) for a, b, _ in stored):
+                kept += 1
+            else:
+                missed.append(text)
+    return {
+        "raw": total,
+        "kept": kept,
+        "missed": missed,
+        "cut": truncated(stories, lambda s: [(a, b) for a, b, _ in r["spans"][s.article_id]]),
+        "raw_cut": truncated(stories, lambda s: [(a, b) for a, b, _ in raw[s.id]]),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = parser(__doc__)
     p.add_argument("--show", type=int, default=12, help="junk names to list")
+    p.add_argument("--language", choices=["en", "fr", "both"], default="en")
     args = p.parse_args(argv)
+    languages = ["en", "fr"] if args.language == "both" else [args.language]
     with database(args.db):
         from bench.gold import load_identity_gold
 
-        stories = load_identity_gold()
+        by_language = {lang: load_identity_gold(language=lang) for lang in languages}
+        stories = [s for lang in languages for s in by_language[lang]]
         seconds = run_pipeline(stories)
         r = measure(stories)
+        per_language = {lang: measure(by_language[lang]) for lang in languages}
+        raw = {lang: compare_raw(by_language[lang], per_language[lang]) for lang in languages}
+        across = across_languages(by_language, r, per_language) if len(languages) > 1 else None
+    for lang in languages:
+        report_language(lang, per_language[lang], raw[lang], show=args.show)
+    if across:
+        print("\n" + across)
     sp, sr, sf = r["system"]
     bp, br, bf = r["strings"]
     print(
@@ -291,6 +365,55 @@ def main(argv: list[str] | None = None) -> int:
         print("  digits: " + "; ".join(r["digits"][: args.show]))
         print("  capitals: " + "; ".join(r["shouted"][: args.show]))
     return 0
+
+
+def report_language(language: str, r: dict, raw: dict, *, show: int) -> None:
+    sp, sr, sf = r["system"]
+    bp, br, bf = r["strings"]
+    print(f"\n== {language}: {r['mentions']:,} gold mentions ==")
+    print(
+        f"B³ newsgraph P/R/F1 {sp:.3f} / {sr:.3f} / {sf:.3f}; "
+        f"lower-cased strings {bp:.3f} / {br:.3f} / {bf:.3f}"
+    )
+    print(f"gold mentions found: {r['found'] / max(r['mentions'], 1):.1%}")
+    print(
+        f"raw {language} pipeline's names the project keeps: {raw['kept']} of {raw['raw']} "
+        f"({raw['kept'] / max(raw['raw'], 1):.1%})"
+    )
+    print(f"truncated gold names: newsgraph {len(raw['cut'])}, raw pipeline {len(raw['raw_cut'])}")
+    if show:
+        print("  not kept: " + "; ".join(raw["missed"][:show]))
+        print("  truncated: " + "; ".join(raw["cut"][:show]))
+
+
+def across_languages(by_language: dict, r: dict, per_language: dict) -> str:
+    """Identities named in both languages: one entity, or apart."""
+    named = {
+        lang: {m.identity for s in stories for m in s.mentions}
+        for lang, stories in by_language.items()
+    }
+    shared = sorted(set.intersection(*named.values()))
+    one = [i for i in shared if len(r["entities_of"][i]) == 1]
+    # Split inside one language already (English NER's "Berlin Grand Prix") is
+    # not the languages' doing: joined = the languages' entities meet.
+    entities = [m["entities_of"] for m in per_language.values()]
+    apart = [i for i in shared if not set.intersection(*(e[i] for e in entities))]
+    from entities.languages.across import REASON
+    from entities.models import DuplicateCandidate
+
+    proposed = [
+        f"{c.entity.name} / {c.other.name}"
+        for c in DuplicateCandidate.objects.filter(reason=REASON).select_related("entity", "other")
+    ]
+    return (
+        f"proposed to editors as one organisation in two languages: {len(proposed)}: "
+        + "; ".join(proposed)
+        + "\n"
+        f"identities named in both languages that are one entity: {len(one)} of {len(shared)}\n"
+        f"identities named in both languages whose English and French mentions share an "
+        f"entity: {len(shared) - len(apart)} of {len(shared)}\n"
+        "  apart: " + "; ".join(apart)
+    )
 
 
 if __name__ == "__main__":

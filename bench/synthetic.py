@@ -129,14 +129,23 @@ class ZipfPicker:
 
 
 def stories(
-    count: int, *, words: int = 600, seed: int = 11, start_index: int = 0
+    count: int,
+    *,
+    words: int = 600,
+    seed: int = 11,
+    start_index: int = 0,
+    templates: list[str] | None = None,
+    days: list[str] | None = None,
 ) -> Iterator[dict]:
-    """JSONL-shaped story records (url, title, text, published_at, source, names)."""
+    """JSONL-shaped story records (url, title, text, published_at, source, names);
+    in another language with its sentence `templates` and `days` (bench/synthetic_fr.py),
+    which then also gets each story's opening `cast` to title it."""
     rng = random.Random(seed + start_index)
     picker = ZipfPicker(entity_pool(), rng)
     start = datetime(2025, 1, 1, tzinfo=UTC)
     for n in range(start_index, start_index + count):
         cast = {role: picker.pick(label) for role, label in ROLES.items()}
+        opening = dict(cast)
         names = dict.fromkeys(cast.values())
         paragraphs, total = [], 0
         while total < words:
@@ -146,7 +155,9 @@ def stories(
                     role = rng.choice(["b", "o2", "p2"])
                     cast[role] = picker.pick(ROLES[role])
                     names[cast[role]] = None
-                sentence = rng.choice(SENTENCES).format(day=rng.choice(DAYS), **cast)
+                sentence = rng.choice(templates or SENTENCES).format(
+                    day=rng.choice(days or DAYS), **cast
+                )
                 sentences.append(sentence)
                 total += len(sentence.split())
             paragraphs.append(" ".join(sentences))
@@ -159,4 +170,5 @@ def stories(
             # Not part of the JSONL format (ingestion ignores it): the names
             # written into the story, for the bulk loader's mentions.
             "names": [name for name in names if name],
+            **({"cast": opening} if templates else {}),
         }

@@ -42,6 +42,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from wordfreq import zipf_frequency
 
+from entities.languages.across import propose_translations
 from entities.models import Alias, Entity, Mention
 from entities.new_entities import create_entities
 from entities.normalize import clean_person_name, key_variants, name_key
@@ -165,6 +166,8 @@ def assign_entities(stories: dict[int, list[StoryEntity]], *, rules: CorpusRules
             target = None if rules.turned_off(e.key) else rules.target(e.key)
             if target is not None and e.ambiguous is None:
                 e.entity_id = target
+    # Organisations named in two languages: proposed to editors (issue #26).
+    propose_translations(e for ents in stories.values() for e in ents)
     return follow_up
 
 
@@ -175,10 +178,10 @@ def _assign_places(pending: list[StoryEntity], *, rules: CorpusRules, follow_up:
     for e in pending:
         if e.label not in PLACE_LABELS or rules.turned_off(e.key):
             continue
-        place = place_for(e.name)
+        place = place_for(e.name, e.language, e.label)
         if place is None or name_key(place.name) in key_variants(e.key):
             continue
-        target = _entity_named(place.name, "GPE")
+        target = _entity_named(place.name, "GPE", also=place.also)
         e.entity_id = target.id
         if _write_rule(e.name, target, Alias.Origin.DATA, place.source, rules, DATA_CONFIDENCE):
             follow_up.article_ids.update(_stories_named(e.key, exclude=target.id))
@@ -198,6 +201,7 @@ def _partial_names(pending: list[StoryEntity], *, rules: CorpusRules) -> set[int
         and not rules.turned_off(e.key)
         # "Jordan" the country, "Houston" the city are no one's short name here
         and known_place(e.name) is None
+        and place_for(e.name, e.language, e.label) is None
     }
 
 
@@ -491,11 +495,15 @@ def _stories_a_new_name_resolves(created: Iterable[Entity]) -> set[int]:
     return stories
 
 
-def _entity_named(name: str, type_: str) -> Entity:
+def _entity_named(name: str, type_: str, *, also: tuple[str, ...] = ()) -> Entity:
     """The entity the data's name stands for: by that name, or by a rule for
-    it (after the entity took the corpus's spelling: "Britain")."""
+    it (after the entity took the corpus's spelling: "Britain"), or by one of
+    the place's other names (`also`: "Frankfurt" for "Frankfurt am Main")."""
     key = name_key(name)
     entity = Entity.objects.filter(key=key).order_by("-story_count", "id").first()
+    if entity is None and also:
+        others = Entity.objects.filter(key__in={name_key(n) for n in also}, type=type_)
+        entity = others.order_by("-story_count", "id").first()
     if entity is None:
         rule = Alias.objects.filter(key=key, active=True).select_related("entity").first()
         entity = rule.entity if rule else create_entities([(name, type_)])[0]

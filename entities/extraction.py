@@ -112,16 +112,23 @@ def articles_extract(*, article_ids: Sequence[int], rescore: bool = True) -> Ext
         if not nlp.reads(article.language):
             read[article.id] = (story_text(article), [])
     # What leaves the zone is plain Python strings and offsets, never a Doc.
-    with nlp.memory_zone():
-        for article, doc in _parsed([a for a in runnable if a.id not in read], report):
-            spans = [RawSpan(e.text, e.label_, e.start_char, e.end_char) for e in doc.ents]
+    to_parse = [a for a in runnable if a.id not in read]
+    with nlp.memory_zone(a.language for a in to_parse):
+        for article, doc in _parsed(to_parse, report):
+            # Each model's labels as the project's types (entities/labels.py).
+            types = nlp.types_for(article.language)
+            spans = [
+                RawSpan(e.text, types[e.label_], e.start_char, e.end_char)
+                for e in doc.ents
+                if e.label_ in types
+            ]
             read[article.id] = (doc.text, spans)
     parsed = [i for i in read if nlp.reads(by_id[i].language)]
     with CLOCK.timing("recall"):
         corpus = corpus_names(read[i][0] for i in parsed)
     for i in parsed:
         text, spans = read[i]
-        read[i] = (text, with_known_names(text, spans, corpus))
+        read[i] = (text, with_known_names(text, spans, corpus, by_id[i].language))
     resolved = _resolve_and_store({i: by_id[i] for i in read}, read, report=report, final=True)
     if rescore and resolved:
         schedule_rescore(full=False)
@@ -181,6 +188,7 @@ def _resolve_and_store(
                 text=text,
                 blocked_keys=rules.blocked_keys,
                 alias_targets=rules.corpus.alias_targets,
+                language=articles[article_id].language,
             )
         except Exception as exc:  # one bad story must not sink the batch
             logger.exception("extraction failed for article %s", article_id)

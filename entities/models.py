@@ -26,6 +26,8 @@ class EntityType(models.TextChoices):
     LAW = "LAW", "Law"
     WORK_OF_ART = "WORK_OF_ART", "Work of art"
     LANGUAGE = "LANGUAGE", "Language"
+    # WikiNER's MISC (French and other pipelines: entities/labels.py).
+    MISC = "MISC", "Other name"
 
 
 class EntityQuerySet(models.QuerySet):

@@ -1,9 +1,13 @@
 """The spaCy models, loaded once per process: one per language in
 `SPACY_MODELS` (English by default); stories in other languages get no NER
 (issue #12), stories whose language is unknown are read by `SPACY_MODEL`.
+A model is loaded the first time a story in its language is read, and its NER
+labels are mapped to the project's types then (entities/labels.py): a model
+whose labels are not all mapped fails to load, with the labels named.
 
-Only the components NER needs run: the parser, lemmatizer and tagger are
-excluded. A long-running worker's StringStore would grow with every new token
+Only the components NER needs run: the parser, lemmatizer, tagger and
+morphologizer are excluded, and so is a shared tok2vec that nothing left
+listens to. A long-running worker's StringStore would grow with every new token
 (SPEC §9): extraction parses each batch inside `memory_zone()`, which frees
 the strings the batch added when it ends. `SPACY_RELOAD_EVERY_DOCS` (off by
 default) also reloads the model after that many documents, as a backstop.
@@ -18,12 +22,22 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from django.conf import settings
 
+from entities.labels import label_map
+
 logger = logging.getLogger(__name__)
 
-EXCLUDED_COMPONENTS = ["parser", "lemmatizer", "tagger", "attribute_ruler", "senter"]
+EXCLUDED_COMPONENTS = [
+    "parser",
+    "lemmatizer",
+    "tagger",
+    "attribute_ruler",
+    "senter",
+    "morphologizer",
+]
 
 _lock = threading.Lock()
 _loaded: dict[str, object] = {}  # model name -> pipeline
+_label_maps: dict[str, dict[str, str]] = {}  # model name -> {its NER label: project type}
 _docs_since_load = 0
 
 
@@ -55,16 +69,35 @@ def _load(name: str):
             import spacy
 
             logger.info("loading spaCy model %s", name)
-            _loaded[name] = spacy.load(name, exclude=EXCLUDED_COMPONENTS)
+            model = spacy.load(name, exclude=EXCLUDED_COMPONENTS)
+            # The shared tok2vec feeds the tagger and parser; the small
+            # pipelines' NER embeds on its own. Left with no listener it would
+            # only cost time (a third of NER's in English, two thirds in French).
+            if "tok2vec" in model.pipe_names and not model.get_pipe("tok2vec").listener_map:
+                model.remove_pipe("tok2vec")
+            _label_maps[name] = label_map(name, model.get_pipe("ner").labels)
+            _loaded[name] = model
         return _loaded[name]
 
 
+def types_for(language: str) -> dict[str, str]:
+    """{NER label: project type} of the pipeline that reads `language`."""
+    name = model_name_for(language) or settings.SPACY_MODEL
+    if name not in _label_maps:
+        _load(name)
+    return _label_maps[name]
+
+
 @contextlib.contextmanager
-def memory_zone() -> Iterator[None]:
+def memory_zone(languages: Iterable[str] | None = None) -> Iterator[None]:
     """Docs made inside must not be used after it: the strings they added to
-    the shared StringStores are freed on the way out. Every configured model
-    is loaded first, so none is loaded (or swapped) under a zone."""
-    names = sorted({settings.SPACY_MODEL, *settings.SPACY_MODELS.values()})
+    the shared StringStores are freed on the way out. The models of
+    `languages` (default: every configured one) are loaded first, so none is
+    loaded (or swapped) under a zone; `pipe` reads only those languages."""
+    if languages is None:
+        names = sorted({settings.SPACY_MODEL, *settings.SPACY_MODELS.values()})
+    else:
+        names = sorted({model_name_for(language) or settings.SPACY_MODEL for language in languages})
     models = [_load(name) for name in names]
     with contextlib.ExitStack() as zones:
         for model in models:

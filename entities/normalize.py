@@ -18,6 +18,7 @@ KEPT_LABELS = frozenset(
         "LAW",
         "WORK_OF_ART",
         "LANGUAGE",
+        "MISC",  # WikiNER pipelines' other names (entities/labels.py)
     }
 )
 
@@ -65,8 +66,18 @@ _EDGE_JUNK = " \t\n\"'.,;:!?()[]{}<>-–—*_/\\|"
 _SPACE = re.compile(r"\s+")
 
 
+def normalize_surface(text: str, label: str = "", language: str = "") -> str:
+    """The clean surface of `text` as the rules of its story's `language`
+    write it (entities/languages/); English, the default, below."""
+    from entities.languages import rules_for
+
+    if (rules := rules_for(language)) is not None:
+        return rules.normalize_surface(text, label)
+    return _normalize_english(text, label)
+
+
 @functools.lru_cache(maxsize=200_000)
-def normalize_surface(text: str, label: str = "") -> str:
+def _normalize_english(text: str, label: str = "") -> str:
     """`the Kurdish Democratic Party` → `Kurdish Democratic Party`,
     `Iran’s` → `Iran`, quotes and whitespace folded; a headline's section
     prefix ("SOCCER - RUSSIA"), an attitude prefix ("pro-Tehran") and, for

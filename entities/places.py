@@ -33,6 +33,9 @@ from dataclasses import dataclass
 class Place:
     name: str  # the canonical name an entity gets: "United States", "California"
     source: str  # what said so, shown to editors as the rule's evidence
+    # Other names of the same place (a city's in other languages): an entity
+    # the corpus already has by one of them is the place's (entities/languages/).
+    also: tuple[str, ...] = ()
 
 
 # A city this large is a place first: its name is nobody's short form.
@@ -96,9 +99,19 @@ def _states() -> dict[str, str]:
     return names
 
 
+def country_by_iso2(code: str) -> str | None:
+    """The short name of the country with this ISO 3166-1 alpha-2 code."""
+    return next((name for _, _, name, iso2, _ in _countries() if iso2 == code), None)
+
+
 @functools.lru_cache(maxsize=20_000)
-def place_for(surface: str) -> Place | None:
-    """The country or US state `surface` names as a whole, if any."""
+def place_for(surface: str, language: str = "", label: str = "") -> Place | None:
+    """The country or US state `surface` names as a whole, if any; in a
+    language with its own place names (entities/languages/), those first."""
+    from entities.languages import rules_for
+
+    if (rules := rules_for(language)) is not None and (own := rules.place_for(surface, label)):
+        return own
     text = " ".join(surface.split())
     if not text or len(text) > 60 or not any(ch.isalpha() for ch in text):
         return None

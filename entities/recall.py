@@ -22,7 +22,7 @@ from entities.resolution import RawSpan
 LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"})
 CORPUS_MIN_STORIES = 2
 MAX_WORDS = 4
-_CAPITALISED_RUN = re.compile(r"[A-Z][\w'’.-]*[\w]|[A-Z]")
+_CAPITALISED_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w'’.-]*[\w]|[A-ZÀ-ÖØ-Þ]")  # "États-Unis" too
 _JOINER = re.compile(r" (?:(?:of|the|de|du|des|la|le|del|da|di|van|von|der|al|bin) )*")
 
 
@@ -108,13 +108,15 @@ def corpus_names(texts: Iterable[str]) -> dict[str, str]:
     return known
 
 
-def with_known_names(text: str, spans: list[RawSpan], corpus: dict[str, str]) -> list[RawSpan]:
+def with_known_names(
+    text: str, spans: list[RawSpan], corpus: dict[str, str], language: str = ""
+) -> list[RawSpan]:
     """`spans` and the spans of known names NER missed in `text`."""
     story: dict[str, str] = {}
     for span in spans:
         if span.label not in LABELS:
             continue
-        surface = normalize_surface(span.text, span.label)
+        surface = normalize_surface(span.text, span.label, language)
         if len(surface) >= 3:
             story.setdefault(name_key(surface), span.label)
             words = surface.split()

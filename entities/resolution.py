@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from entities.languages import rules_for
 from entities.normalize import _QUOTES, KEPT_LABELS, name_key, normalize_surface
 
 ACRONYM = re.compile(r"^[A-Z](?:\.?[A-Z]){1,6}\.?$")
@@ -59,6 +60,7 @@ class StoryEntity:
     # Set by corpus resolution when one full name fits but the evidence is
     # too weak for a rule: (entity, confidence, evidence) shown to editors.
     proposal: tuple | None = None
+    language: str = ""  # the story's (entities/languages/): "" is the default, English
 
     @property
     def count(self) -> int:
@@ -76,9 +78,10 @@ class _Group:
     def tokens(self) -> list[str]:
         return self.key.split()
 
-    @property
+    @functools.cached_property
     def label(self) -> str:
-        # Majority label; ties go to the label seen first.
+        # Majority label; ties go to the label seen first. Read once the
+        # story's spans are grouped (partial names compare every pair).
         counts = Counter(self.labels)
         best = max(counts.values())
         return next(label for label in self.labels if counts[label] == best)
@@ -128,7 +131,9 @@ def resolve_story(
     text: str,
     blocked_keys: frozenset[str] | set[str],
     alias_targets: Mapping[str, int],
+    language: str = "",
 ) -> list[StoryEntity]:
+    rules = rules_for(language)  # None: English, the rules below
     groups: dict[str, _Group] = {}
     pieces = (
         p
@@ -139,8 +144,13 @@ def resolve_story(
     for raw in pieces:
         if raw.label not in KEPT_LABELS:
             continue
-        surface = normalize_surface(raw.text, raw.label)
-        if not surface or _is_common_word(surface) or _written_lower_case(surface, text):
+        surface = normalize_surface(raw.text, raw.label, language)
+        if (
+            not surface
+            or (rules or _english).is_common_word(surface)
+            # wordfreq's English frequencies: English stories only
+            or (rules is None and _written_lower_case(surface, text))
+        ):
             continue
         key = name_key(surface)
         if key in blocked_keys:
@@ -156,7 +166,10 @@ def resolve_story(
     for group in sorted(groups.values(), key=lambda g: len(g.key)):
         if group.key in alias_targets:
             continue
-        target = _acronym_target(group, groups, text) or _partial_target(group, groups)
+        target = _acronym_target(group, groups, text, (rules or _english).initials)
+        target = target or _partial_target(group, groups)
+        if rules is not None and not target and rules.article_free(group.key) in groups:
+            target = rules.article_free(group.key)  # "Le Fonds …" and "Fonds …"
         if target:
             parent[group.key] = target
 
@@ -177,6 +190,7 @@ def resolve_story(
                 name=_display_name(top.surfaces),
                 label=top.label,
                 entity_id=alias_targets.get(top.key),
+                language=language,
             )
         entity.spans.extend(group.spans)
         entity.surfaces.extend(s for s in dict.fromkeys(group.surfaces) if s not in entity.surfaces)
@@ -219,6 +233,18 @@ def _join_particles(spans: Iterable[RawSpan], text: str) -> list[RawSpan]:
                 continue
         joined.append(span)
     return joined
+
+
+class _english:
+    """The English rules, where a language module has its own (languages/)."""
+
+    @staticmethod
+    def is_common_word(surface: str) -> bool:
+        return _is_common_word(surface)
+
+    @staticmethod
+    def initials(words: list[str]) -> set[str]:
+        return _initials(words)
 
 
 def _is_common_word(surface: str) -> bool:
@@ -298,7 +324,9 @@ def _drop_headline_runons(groups: dict[str, _Group], *, title_end: int) -> None:
             del groups[key]
 
 
-def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str | None:
+def _acronym_target(
+    group: _Group, groups: dict[str, _Group], text: str, initials=_initials
+) -> str | None:
     surface = group.surfaces[0]
     if not ACRONYM.match(surface):
         return None
@@ -308,7 +336,7 @@ def _acronym_target(group: _Group, groups: dict[str, _Group], text: str) -> str 
         for other in groups.values()
         if other.key != group.key
         and len(other.tokens) >= 2
-        and letters in _initials(other.surfaces[0].split())
+        and letters in initials(other.surfaces[0].split())
     ]
     defined = re.compile(r"\s*\(\s*" + re.escape(surface) + r"\s*\)")
     explicit = [c for c in candidates if any(defined.match(text, end) for _, end in c.spans)]

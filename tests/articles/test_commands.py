@@ -272,6 +272,7 @@ class TestExport:
             "published_at",
             "source",
             "copy_of",
+            "language",
             "entities",
         }
         assert record["url"] == "https://news.example.com/iran-talks"

@@ -4,7 +4,7 @@ naming it as written; on both databases."""
 
 import pytest
 
-from tests.articles.pages import one, parse, text, titles
+from tests.browse.pages import one, parse, text, titles
 from tests.factories import AliasFactory, ArticleFactory, EntityFactory, MentionFactory
 
 pytestmark = pytest.mark.django_db

@@ -63,6 +63,7 @@ class Command(BaseCommand):
             "source": article.source.name if article.source else None,
             # The URL of the story this one is a copy of, null when none.
             "copy_of": article.copy_of_url,
+            "language": article.language or None,  # ISO 639-1, as detected or set by editors
             "entities": [
                 {
                     "name": m.entity.name,
