@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import connections
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from newsgraph.infra import replicas
 
@@ -39,7 +39,7 @@ def _broker_state() -> str:
 
 
 @never_cache
-@require_GET
+@require_safe
 def health(request: HttpRequest) -> JsonResponse:
     """Database and broker state for load balancers and `docker compose`."""
     state = {"database": _database_state(), "broker": _broker_state()}

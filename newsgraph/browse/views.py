@@ -12,7 +12,7 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from articles.models import Article
 from entities import selectors as entity_selectors
@@ -26,7 +26,7 @@ from newsgraph.browse.search import search as search_stories
 from newsgraph.browse.suggestions import suggestions
 
 
-@require_GET
+@require_safe
 def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET)
     params = form.search_params()
@@ -55,7 +55,7 @@ def search(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
     try:
         article = pages.article_detail(article_id=article_id)
@@ -64,7 +64,7 @@ def article_detail(request: HttpRequest, article_id: int) -> HttpResponse:
     return render(request, "articles/detail.html", {"article": article})
 
 
-@require_GET
+@require_safe
 def suggest(request: HttpRequest) -> JsonResponse:
     q = (request.GET.get("q") or "")[:100]
     kind = request.GET.get("type") or ""
@@ -88,7 +88,7 @@ def _elsewhere(request: HttpRequest, slug: str, url_name: str) -> HttpResponse:
     raise Http404("No such entity.")
 
 
-@require_GET
+@require_safe
 def entity_feed(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         return EntityStoriesFeed()(request, slug=slug)
@@ -96,7 +96,7 @@ def entity_feed(request: HttpRequest, slug: str) -> HttpResponse:
         return _elsewhere(request, slug, "entities:feed")
 
 
-@require_GET
+@require_safe
 def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     entity = Entity.objects.visible().prefetch_related("aliases").filter(slug=slug).first()
     if entity is None:

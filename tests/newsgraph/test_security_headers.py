@@ -40,6 +40,17 @@ def test_every_page_carries_the_strict_policy(client, path):
     assert "geolocation=()" in response.headers["Permissions-Policy"]
 
 
+@pytest.mark.parametrize("path", ["/", "/?q=Iran", "/health/"])
+def test_a_head_request_answers_with_the_headers(client, path):
+    """`curl -I` shows what a page sends: HEAD is answered like GET, without a body."""
+    response = client.head(path)
+
+    assert response.status_code == 200
+    assert "default-src 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.content == b""
+
+
 def test_the_pages_have_no_inline_script_or_style(client):
     body = client.get("/?q=Iran").content.decode()
     assert "<script src=" in body
