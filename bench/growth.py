@@ -304,7 +304,7 @@ def run(args) -> int:
         else:
             from entities.scoring import rescore_all
 
-            # The scoring state (N, cut-offs) this process's cache lacks.
+            # The scoring state (N, the last full pass) this process's cache lacks.
             print(
                 f"{existing:,} stories already loaded; rescore_all {rescore_all().seconds:.1f}s",
                 flush=True,

@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         existing = Article.objects.count()
         if existing:
             # The scoring state a worker leaves in the shared cache (N, the
-            # cut-offs), which this process's own cache does not have yet.
+            # last full pass), which this process's own cache does not have yet.
             from entities.scoring import rescore_all
 
             seconds = rescore_all().seconds

@@ -7,7 +7,8 @@ pipeline (ingest, NER, resolution, rescoring), matches each gold entity to
 the stored entity of its story (the one whose mention spans cover most of the
 places the gold surfaces occur), and prints the Spearman correlation with the
 gold of: the stars as shown, the score, the salience alone, the number of
-mentions and the specificity alone.
+mentions and the specificity alone; and beside it the share of the pairs no
+reader names that get ★ (issue #23: at least 70 %).
 
 Two corpora, because specificity is a corpus figure and 64 stories make a
 poor corpus:
@@ -232,6 +233,8 @@ def report(pairs: list[Pair], label: str) -> str:
         lines.append(f"| {signal} | {cells[0]} | {cells[1]} |")
     shares = [sum(1 for p in found if p.signals["stars"] == n) / len(found) for n in (1, 2, 3, 4)]
     lines.append("\nstars of the gold pairs: " + " / ".join(f"{s:.0%}" for s in shares))
+    lines.append(unnamed_at_one_star(found, "all pairs"))
+    lines.append(unnamed_at_one_star(held, "held-out pairs"))
     by_gold = defaultdict(list)
     for p in found:
         by_gold[p.gold].append(p.signals["stars"])
@@ -240,6 +243,19 @@ def report(pairs: list[Pair], label: str) -> str:
         + ", ".join(f"{g}: {sum(v) / len(v):.2f} ({len(v)})" for g, v in sorted(by_gold.items()))
     )
     return "\n".join(lines)
+
+
+def unnamed_at_one_star(found: list[Pair], label: str) -> str:
+    """How many of the pairs that no reader's summary names get ★ (issue #23
+    aims at 70 % or more): the passing names a story's stars should leave low."""
+    unnamed = [p for p in found if p.gold == 0]
+    low = [p for p in unnamed if p.signals["stars"] == 1]
+    high = [p for p in unnamed if p.signals["stars"] >= 3]
+    share = len(low) / len(unnamed) if unnamed else float("nan")
+    return (
+        f"named by no reader, {label}: {len(low)} of {len(unnamed)} at ★ ({share:.0%}),"
+        f" {len(high)} at ★★★ or more"
+    )
 
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
@@ -311,7 +327,7 @@ def fit(pairs: list[Pair]) -> str:
     lines = [
         f"\n### Fit on {len(fitting)} pairs of {len({p.story for p in fitting})} stories\n",
         "Spearman of the score on the fitting stories; `tie`: the share of pairs with the"
-        " commonest score, which no star cut-off can split (SPEC §6 wants 30/35/20/15 %).\n",
+        " commonest score, which no star floor can split.\n",
         "| Spearman | tie | title | lead | spread | early | fully specific up to |",
         "|---|---|---|---|---|---|---|",
     ]

@@ -266,8 +266,10 @@ class MentionQuerySet(models.QuerySet):
         return self.filter(entity__blocked=False)
 
     def most_about_first(self) -> MentionQuerySet:
-        """An entity's mentions by stars, then score, then newest: within one
-        entity that is the salience order, read from mention_entity_rank_idx."""
+        """An entity's mentions most about it first: by salience (within one
+        entity, the score's order), then newest, read from
+        mention_entity_rank_idx. Stars are set against each story's top
+        score (issue #23), so they mostly but not always fall down the list."""
         return self.order_by("-salience", "-published_at", "-article_id")
 
     def newest_first(self) -> MentionQuerySet:
@@ -341,13 +343,13 @@ class Mention(StarsMixin, models.Model):
             models.UniqueConstraint(fields=["article", "entity"], name="mention_unique_pair"),
         ]
         indexes = [
-            # An entity's stories ranked (stars, score, then newest): page N of
-            # a list is a range scan of this index, whatever the entity's size.
+            # An entity's stories ranked (score, then newest): page N of a list
+            # is a range scan of this index, whatever the entity's size.
             # Within one entity the score follows the salience (one
-            # specificity) and the stars follow the score, so the index holds
-            # salience, which never changes: no index holds stars, and with the
-            # table's free space (fillfactor, migration 0007) rewriting the
-            # stars is a heap-only (HOT) update.
+            # specificity), so the index holds salience, which never changes:
+            # no index holds stars, and with the table's free space
+            # (fillfactor, migration 0007) rewriting the stars is a heap-only
+            # (HOT) update.
             models.Index(
                 "entity",
                 models.F("salience").desc(),
@@ -362,8 +364,8 @@ class Mention(StarsMixin, models.Model):
                 models.F("article_id").desc(),
                 name="mention_entity_date_idx",
             ),
-            # No index on stars alone: rescoring finds the star cut-offs with
-            # one sort of the computed scores.
+            # No index on stars alone: rescoring sets them per story, against
+            # each story's top score (entities/scoring.py).
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,9 @@ applies them to the corpus is entities/scoring.py).
     specificity = min(1, ln(1 + N / df) / ln(1 + 1 / 0.1))
                   N: extracted stories, df: stories with the entity
     score       = salience × specificity
+    stars       = the most stars whose two floors the score reaches:
+                  its own floor (STAR_FLOORS) and its share of the story's
+                  top score (STAR_RATIOS)
 
 `first` is where the first mention starts, as a share of the story (title,
 then text): 0 in the title's first word, near 1 at the end.
@@ -18,8 +21,27 @@ factor lowered the correlation with the summaries). So specificity only
 discounts the entities in more than one story in ten (FULLY_SPECIFIC_SHARE),
 down to 0.29 for an entity in every story, and is 1 for all the others. The
 position of the first mention matters most among the many names a story
-mentions once in passing: without it they all score alike, and such a tie
-cannot be split between star bands.
+mentions once in passing.
+
+Stars follow what the story does with the name (issue #23), not corpus-wide
+shares: filling 30/35/20/15 % of all pairs lifted most of the thirty names
+a story mentions in passing above ★, and readers name none of them. A pair
+gets n stars when its score reaches both floors of band n:
+
+* the absolute floor, the salience of a reference mention (of a fully
+  specific entity): ★★ needs more than a single passing mention (twice, or
+  once in the title or first paragraph); ★★★ being named in the first
+  paragraph and again; ★★★★ being in the title and the first paragraph and
+  named again — the name readers keep;
+* the relative floor, a share of the story's top score: ★★★★ for the
+  story's leading names (at least 3/4 of the top), ★★★ for at least half
+  of it, ★★ for at least a third; so a side name stays low even in a story
+  full of names.
+
+Specificity tempers both (they compare scores): an entity in most stories
+falls below the ★★★★ floor however loud it is. Monotone: a higher score in
+the same story never has fewer stars (so neither does a more prominent nor
+a rarer entity), and the stars are a pure function of the story's scores.
 """
 
 from __future__ import annotations
@@ -27,7 +49,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-STAR_SHARES = (0.30, 0.35, 0.20, 0.15)
 # Salience weights (bench.salience --fit): mentions after resolution count
 # most, then the first paragraph; the title, the spread and an early first
 # mention add little once those are known, but the first mention's position
@@ -91,11 +112,26 @@ def specificity(*, stories: int, stories_with_entity: int) -> float:
     return min(1.0, math.log1p(stories / stories_with_entity) / SPECIFICITY_SCALE)
 
 
-def star_cutoffs(sorted_scores_count: int) -> list[int]:
-    """Positions (0-based, ascending order) of the last pair of each of the
-    first three star bands."""
-    cutoffs, cumulative = [], 0.0
-    for share in STAR_SHARES[:-1]:
-        cumulative += share
-        cutoffs.append(max(0, math.ceil(cumulative * sorted_scores_count) - 1))
-    return cutoffs
+# The absolute floors of ★★, ★★★ and ★★★★: the salience of a reference
+# mention (see the module's docstring), computed by `salience` below.
+STAR_REFERENCES = (
+    {"count": 2, "in_title": False, "in_lead": False, "spread": 0.0},
+    {"count": 2, "in_title": False, "in_lead": True, "spread": 0.0},
+    {"count": 2, "in_title": True, "in_lead": True, "spread": 0.0},
+)
+# The relative floors of ★★, ★★★ and ★★★★: shares of the story's top score.
+STAR_RATIOS = (1 / 3, 1 / 2, 3 / 4)
+
+
+def stars(*, score: float, top: float) -> int:
+    """The stars of a pair scoring `score` in a story whose highest score
+    (over its visible entities) is `top`; scoring._update_stars computes the
+    same in SQL."""
+    result = 1
+    for n, (floor, ratio) in enumerate(zip(STAR_FLOORS, STAR_RATIOS, strict=True), start=2):
+        if score >= floor and score >= ratio * top:
+            result = n
+    return result
+
+
+STAR_FLOORS = tuple(salience(**reference) for reference in STAR_REFERENCES)

@@ -6,13 +6,13 @@ set-based statement has its PostgreSQL and its SQLite form side by side
 (one transaction there, short ones here), so a change to one is made
 against the other.
 
-Stars come from corpus-wide quantiles of the score: the lowest 30 % of all
-(story, entity) pairs get ★, the next 35 % ★★, the next 20 % ★★★ and the top
-15 % ★★★★; pairs with equal scores get equal stars, and a block of equal
-scores at a cut-off goes to the band that leaves the shares nearest their
-targets. Salience is computed once per mention at extraction; everything
-else is recomputed here with a handful of set-based statements (see
-docs/BENCHMARKS.md for their cost at 100,000 stories).
+Stars follow what the story does with the name (entities.salience.stars):
+a pair's score must reach a floor of its own and a share of its story's top
+score, so they are set per story, not by corpus-wide shares (issue #23);
+equal scores in one story get equal stars. Salience is computed once per
+mention at extraction; everything else is recomputed here with a handful of
+set-based statements (see docs/BENCHMARKS.md for their cost at 100,000
+stories).
 
 Scores are not stored: N is in every entity's specificity, so one new story
 changes every score, and a stored score meant rewriting all 3 million
@@ -20,8 +20,8 @@ mentions on each pass. Mention.score computes it on read; a pass writes the
 stars that move, a few per cent of the mentions. The debounced background
 task runs `rescore_due`: after a batch of new stories it gives just those
 stories' pairs their stars, with their entities' counts and specificity
-brought up to date and the star cut-offs of the last full pass; a full pass
-(new cut-offs, every pair's stars checked) runs when an editor's curation
+brought up to date; a full pass (every pair's stars checked against the
+specificity of that moment) runs when an editor's curation
 asks for one, the corpus has grown by RESCORE_FULL_GROWTH since the last
 full pass, or RESCORE_FULL_EVERY_SECONDS have passed.
 """
@@ -29,7 +29,6 @@ full pass, or RESCORE_FULL_EVERY_SECONDS have passed.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,11 +45,16 @@ from django.utils import timezone
 
 from articles.models import Article
 from entities.models import Entity, Mention
-from entities.salience import FULLY_SPECIFIC_SHARE, SPECIFICITY_SCALE, star_cutoffs
+from entities.salience import (
+    FULLY_SPECIFIC_SHARE,
+    SPECIFICITY_SCALE,
+    STAR_FLOORS,
+    STAR_RATIOS,
+)
 
 logger = logging.getLogger(__name__)
 
-# What the last pass left for the next incremental one: cut-offs, corpus size.
+# What the last pass left for the next incremental one: corpus size, dates.
 RESCORE_STATE_KEY = "newsgraph:rescore-state"
 RESCORE_FULL_NEEDED_KEY = "newsgraph:rescore-full-needed"
 
@@ -60,23 +64,21 @@ class RescoreReport:
     stories: int
     entities: int
     pairs: int
-    thresholds: list[float]
     seconds: float
     full: bool = True  # False: only the pairs of newly extracted stories
     stars_changed: int = 0  # mentions whose stars this pass rewrote
 
 
 def rescore_all() -> RescoreReport:
-    """Recompute story counts, specificity and stars, in five set-based
-    statements: one GROUP BY over the mentions for the entities' counts and
-    dates, one update of the entities, one pass sorting the scores for the
-    quantile cut-offs and the ties at them (plus one scan on PostgreSQL), and
-    one update writing the stars that change (on SQLite, one per range of
-    mention ids: _rescore_all_sqlite)."""
+    """Recompute story counts, specificity and stars, in a handful of
+    set-based statements: one GROUP BY over the mentions for the entities'
+    counts and dates, one update of the entities, one GROUP BY for each
+    story's top score, and one update writing the stars that change (on
+    SQLite, one per range of mention ids: _rescore_all_sqlite)."""
 
     started, started_at = time.perf_counter(), timezone.now()
     if connection.vendor == "sqlite":
-        stories, entities, pairs, thresholds, stars_changed = _rescore_all_sqlite()
+        stories, entities, pairs, stars_changed = _rescore_all_sqlite()
     else:
         # PostgreSQL locks only the rows it rewrites: one transaction.
         with transaction.atomic():
@@ -85,19 +87,18 @@ def rescore_all() -> RescoreReport:
             _update_specificity(stories)
             # = Mention.objects.visible().count(), from the counts just written.
             pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
-            thresholds = _thresholds(pairs)
-            stars_changed = _update_stars(thresholds)
+            with connection.cursor() as cursor:
+                _create_story_tops(cursor)
+                stars_changed = _update_stars()
+                cursor.execute(f"DROP TABLE {_TOPS}")
             entities = Entity.objects.filter(story_count__gt=0).count()
     seconds = time.perf_counter() - started
-    report = RescoreReport(
-        stories, entities, pairs, thresholds, seconds, stars_changed=stars_changed
-    )
+    report = RescoreReport(stories, entities, pairs, seconds, stars_changed=stars_changed)
     cache.set(
         RESCORE_STATE_KEY,
         {
             "stories": stories,
             "scored_stories": stories,
-            "thresholds": thresholds,
             "full_at": started_at,
             "since": started_at,
         },
@@ -117,7 +118,7 @@ def rescore_all() -> RescoreReport:
 # SQLite has one writer at a time: a full pass in one write transaction kept
 # every other write (an extraction batch, an editor's save) waiting for the
 # whole pass, 55 s at 1,000,000 stories, and they gave up after the 20 s
-# busy timeout. So there the pass reads (the counts, the cut-offs' sort) in
+# busy timeout. So there the pass reads (the counts, the stories' tops) in
 # deferred transactions, which take no write lock and which WAL lets run
 # beside writers, and writes in short transactions: the entities' counts and
 # specificity in one, the stars in ranges of mention ids sized to take about
@@ -132,7 +133,7 @@ STARS_CHUNK_BOUNDS = (10_000, 4_000_000)
 STARS_CHUNK_PAUSE = 0.1
 
 
-def _rescore_all_sqlite() -> tuple[int, int, int, list[float], int]:
+def _rescore_all_sqlite() -> tuple[int, int, int, int]:
     """rescore_all on SQLite, with the same statements and results, but no
     write transaction longer than one star range (BENCHMARKS, "SQLite at
     1,000,000 stories").
@@ -142,14 +143,14 @@ def _rescore_all_sqlite() -> tuple[int, int, int, list[float], int]:
     PostgreSQL (it counts and stars the stories extracted since the start;
     one extracted before the counts' GROUP BY is counted twice until the
     next full pass, the same < 1 % as a batch added to a count). Mentions
-    written after the cut-offs' snapshot have ids above the last range, so
-    the next background pass stars them; the cut-offs, from one snapshot,
-    do not move half-way through the stars.
+    written after the stories' tops were read have ids above the last range,
+    so the next background pass stars them; the tops, from one snapshot, do
+    not move half-way through the stars.
 
     The pass stays idempotent. If it stops half-way (an error, a killed
     worker), every committed range has the new stars and the rest keeps the
-    stars of the last full pass: each pair still has 1–4 stars from one set
-    of cut-offs or the other, which the next full pass puts right; an error
+    stars of the last full pass: each pair still has 1–4 stars from one pass
+    or the other, which the next full pass puts right; an error
     asks for that pass at once."""
 
     try:
@@ -162,17 +163,20 @@ def _rescore_all_sqlite() -> tuple[int, int, int, list[float], int]:
         with _read_snapshot():
             # = Mention.objects.visible().count(), from the counts just written.
             pairs = Entity.objects.visible().aggregate(n=Sum("story_count"))["n"] or 0
-            thresholds = _thresholds(pairs)
+            with connection.cursor() as cursor:
+                _create_story_tops(cursor)  # a temporary table: no write lock
             ids = Mention.objects.aggregate(first=Min("id"), last=Max("id"))
         stars_changed = 0
         for low, high in _star_chunks(ids["first"], ids["last"]):
             with transaction.atomic():
-                stars_changed += _update_stars(thresholds, ids=(low, high))
+                stars_changed += _update_stars(ids=(low, high))
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TABLE {_TOPS}")
         entities = Entity.objects.filter(story_count__gt=0).count()
     except BaseException:
         cache.set(RESCORE_FULL_NEEDED_KEY, 1, timeout=None)
         raise
-    return stories, entities, pairs, thresholds, stars_changed
+    return stories, entities, pairs, stars_changed
 
 
 @contextmanager
@@ -352,172 +356,88 @@ def _update_specificity(stories: int, *, entities=None) -> None:
     entities.filter(story_count=0).exclude(specificity=0.0).update(specificity=0.0)
 
 
-def _new_scores_sql() -> str:
-    """Each visible mention's score, from the specificity just updated."""
-
-    return (
-        f"SELECT m.salience * e.specificity AS v FROM {Mention._meta.db_table} m"
-        f" JOIN {Entity._meta.db_table} e ON e.id = m.entity_id WHERE NOT e.blocked"
-    )
+_TOPS = "entities_rescore_tops"
 
 
-# Above this many pairs the cut-offs come from the pairs of every k-th story
-# (about SAMPLE_STORIES of them) instead of a sort of all the scores (at 9
-# million pairs the sort was 5.4 of the pass's 23 s and grew faster than
-# linearly, docs/BENCHMARKS.md). A sample of 20,000 stories (~600,000 pairs)
-# puts each cut-off within ~0.3 % of its exact position.
-SAMPLE_ABOVE_PAIRS = 5_000_000
-SAMPLE_STORIES = 20_000
-
-
-def _thresholds(pairs: int) -> list[float]:
-    """The three star cut-offs: a pair gets one more star for each cut-off
-    its score is above. Each is the score at its star_cutoffs position of
-    the ascending order, or just below it when the pairs tied at that score
-    are nearer the band's target share counted in the upper band than in
-    the lower one (the whole tie goes one way: equal scores, equal stars).
-
-    One sort reads the scores at each cut-off position k, at k + 1 and at
-    k + m (m: 0.5 % of the pairs, at least one). Only a tie reaching k + 1
-    can go up, and only one reaching k + m can overfill a band by m pairs or
-    more; then a scan counts the pairs below and at most each cut-off score.
-    Otherwise the scan's condition is false and it reads nothing (it still
-    runs, so that a pass always sends the same statements)."""
-    if not pairs:
-        return [0.0, 0.0, 0.0]
-    positions = star_cutoffs(pairs)
-    m = max(1, pairs // 200)
-    wanted = sorted({min(p, pairs - 1) for k in positions for p in (k, k + 1, k + m)})
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # percentile_disc(f) is the value at 0-based position ceil(f·n) − 1;
-            # f = (k + ½) / n lands on position k exactly, with no float doubt.
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            fractions = [[(k + 0.5) / pairs for k in wanted]]
-            found = None
-            if pairs > SAMPLE_ABOVE_PAIRS:
-                # The same fractions of a sample: a tie that fills 0.5 % of
-                # the pairs fills about as much of the sample, so the count
-                # below still decides where it goes (over all the pairs).
-                found = _sampled_percentiles(cursor, fractions)
-            if found is None:
-                cursor.execute(
-                    "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY v)"
-                    f" FROM ({_new_scores_sql()}) scores",
-                    fractions,
-                )
-                found = cursor.fetchone()[0]
-            at = dict(zip(wanted, (float(v) for v in found), strict=True))
-            counts = "COUNT(*) FILTER (WHERE v < %s), COUNT(*) FILTER (WHERE v <= %s)"
-        else:
-            cursor.execute(
-                "SELECT pos, v FROM (SELECT v, ROW_NUMBER() OVER (ORDER BY v) - 1 AS pos"
-                f" FROM ({_new_scores_sql()})) WHERE pos IN ({', '.join(['%s'] * len(wanted))})",
-                wanted,
-            )
-            at = {pos: float(v) for pos, v in cursor.fetchall()}
-            counts = "SUM(v < %s), SUM(v <= %s)"
-        values = [at[k] for k in positions]
-        tied = [
-            k + 1 < pairs and at[k + 1] == at[k] == at[min(k + m, pairs - 1)] for k in positions
-        ]
-        cursor.execute(
-            f"SELECT {', '.join([counts] * len(values))}"
-            f" FROM ({_new_scores_sql()}) scores WHERE %s",
-            [*(v for v in values for _ in range(2)), any(tied)],
-        )
-        row = cursor.fetchone()
-    return [
-        _cutoff(value, wanted=k + 1, below=row[2 * i], at_most=row[2 * i + 1])
-        if tied[i]
-        else value  # no tie reaching k + m: it closes its band
-        for i, (value, k) in enumerate(zip(values, positions, strict=True))
-    ]
-
-
-def _sampled_percentiles(cursor, fractions: list) -> list | None:
-    """percentile_disc of the scores of every k-th extracted story (about
-    SAMPLE_STORIES stories), or None when the sample is empty."""
-
-    stories = Article.objects.extracted().representatives().count()
-    cursor.execute(
-        "SELECT percentile_disc(%s::float8[]) WITHIN GROUP (ORDER BY v)"
-        f" FROM ({_new_scores_sql()} AND m.article_id IN (SELECT id FROM"
-        f" {Article._meta.db_table} WHERE status = %s AND id %% %s = 0)) scores",
-        [*fractions, Article.Status.EXTRACTED, max(1, stories // SAMPLE_STORIES)],
-    )
-    found = cursor.fetchone()[0]
-    return None if found is None or None in found else found
-
-
-def _cutoff(value: float, *, wanted: int, below: int, at_most: int) -> float:
-    """The cut-off for a band that should hold the `wanted` lowest pairs when
-    `below` pairs score less than `value` and `at_most` pairs at most it:
-    `value` itself keeps the pairs tied at it in the lower band; the float
-    just under it (nothing scores between the two) lifts them to the upper
-    one, which is chosen when that count is nearer the target."""
-    if wanted - below < at_most - wanted:
-        return math.nextafter(value, -math.inf)
-    return value
-
-
-def _update_stars(
-    thresholds: list[float], *, recent_only: bool = False, ids: tuple[int, int] | None = None
-) -> int:
-    """The stars of score = salience × specificity, in one pass that only
-    writes the mentions whose stars change (with `recent_only`, only the
-    mentions of the stories in the _RECENT table; with `ids`, the SQLite
-    pass's ranges, those with low < id <= high). Scores are not stored: with
-    N in every one of them, storing them rewrote all 3 million mentions on
-    each pass (46 s at 100,000 stories, docs/BENCHMARKS.md)."""
+def _create_story_tops(cursor, *, recent_only: bool = False) -> None:
+    """Each story's top score (salience × the specificity just updated, over
+    its visible entities) into the _TOPS table, from one GROUP BY of the
+    mentions (with `recent_only`, of the stories in the _RECENT table): the
+    relative floors of the stars are shares of it."""
 
     mention, entity = Mention._meta.db_table, Entity._meta.db_table
-    new = "(salience * e.specificity)"
-    stars = f"CASE WHEN {new} > %s THEN 4 WHEN {new} > %s THEN 3 WHEN {new} > %s THEN 2 ELSE 1 END"
-    cutoffs = [thresholds[2], thresholds[1], thresholds[0]]
-    changed = f"stars <> {stars}"
-    # The placeholders: the cut-offs in SET, then again in `changed`.
-    params = cutoffs * 2
+    cursor.execute(f"DROP TABLE IF EXISTS {_TOPS}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {_TOPS}"
+        f" (article_id bigint PRIMARY KEY, top_score double precision)"
+    )
+    recent = f" AND m.article_id IN (SELECT id FROM {_RECENT})" if recent_only else ""
+    cursor.execute(
+        f"INSERT INTO {_TOPS} (article_id, top_score)"
+        f" SELECT m.article_id, MAX(m.salience * e.specificity)"
+        f" FROM {mention} m JOIN {entity} e ON e.id = m.entity_id WHERE NOT e.blocked{recent}"
+        f" GROUP BY m.article_id"
+    )
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {_TOPS}")
+
+
+def _update_stars(*, recent_only: bool = False, ids: tuple[int, int] | None = None) -> int:
+    """The stars of score = salience × specificity against the floors of
+    entities.salience.stars (its own and a share of its story's top score, in
+    the _TOPS table), in one pass that only writes the mentions whose stars
+    change (with `recent_only`, only the mentions of the stories in the
+    _RECENT table; with `ids`, the SQLite pass's ranges, those with low < id
+    <= high). Scores are not stored: with N in every one of them, storing
+    them rewrote all 3 million mentions on each pass (46 s at 100,000
+    stories, docs/BENCHMARKS.md). A mention of a story with no visible
+    entity (every one blocked) is left as it is: no page shows it."""
+
+    mention, entity = Mention._meta.db_table, Entity._meta.db_table
+    new = f"({mention}.salience * e.specificity)"
+    bands = " ".join(f"WHEN {new} >= %s AND {new} >= %s * t.top_score THEN {n}" for n in (4, 3, 2))
+    stars = f"CASE {bands} ELSE 1 END"
+    floors = [value for n in (2, 1, 0) for value in (STAR_FLOORS[n], STAR_RATIOS[n])]
+    # The placeholders: the floors in SET, again in the WHERE, then `only`'s.
+    params, only = floors * 2, ""
     if recent_only:
-        changed += f" AND {mention}.article_id IN (SELECT id FROM {_RECENT})"
+        only += f" AND {mention}.article_id IN (SELECT id FROM {_RECENT})"
     if ids is not None:  # a range of the rowid: SQLite reads just that range
-        changed += f" AND {mention}.id > %s AND {mention}.id <= %s"
+        only += f" AND {mention}.id > %s AND {mention}.id <= %s"
         params += list(ids)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"UPDATE {mention} SET stars = {stars}"
-                f" FROM {entity} e WHERE e.id = {mention}.entity_id AND {changed}",
+                f"UPDATE {mention} SET stars = {stars} FROM {entity} e, {_TOPS} t"
+                f" WHERE e.id = {mention}.entity_id AND t.article_id = {mention}.article_id"
+                f" AND {mention}.stars <> {stars}{only}",
                 params,
             )
             return cursor.rowcount
         else:
             # SQLite: walk the mentions in table order and look each entity
-            # up by primary key (its UPDATE … FROM walks them entity by
-            # entity, hopping around a table larger than the page cache).
-            # One lookup a mention, the stars computed inside it: the CASE
-            # over a scalar subquery looked the entity up once per WHEN
+            # and story top up by primary key (its UPDATE … FROM walks them
+            # entity by entity, hopping around a table larger than the page
+            # cache). One lookup a mention, the stars computed inside it: the
+            # CASE over a scalar subquery looked the entity up once per WHEN
             # (34 → 20 s for 30 million unchanged mentions). A mention
-            # without its entity gets 1 star, as the CASE over NULL gave.
+            # without its entity or story top keeps its stars.
             looked_up = (
-                f"COALESCE((SELECT {stars.replace('(salience', f'({mention}.salience')}"
-                f" FROM {entity} e WHERE e.id = {mention}.entity_id), 1)"
+                f"(SELECT {stars} FROM {entity} e, {_TOPS} t"
+                f" WHERE e.id = {mention}.entity_id AND t.article_id = {mention}.article_id)"
             )
             cursor.execute(
-                f"UPDATE {mention} SET stars = {looked_up} WHERE {changed}".replace(
-                    f"stars <> {stars}", f"stars <> {looked_up}"
-                ),
+                f"UPDATE {mention} SET stars = COALESCE({looked_up}, {mention}.stars)"
+                f" WHERE {mention}.stars <> COALESCE({looked_up}, {mention}.stars){only}",
                 params,
             )
             return cursor.rowcount
 
 
-def rescore_recent(
-    *, extracted_since: datetime, thresholds: list[float], stories: int | None = None
-) -> RescoreReport:
+def rescore_recent(*, extracted_since: datetime, stories: int | None = None) -> RescoreReport:
     """Star the pairs of the stories extracted since then: their entities'
     counts, dates and specificity brought up to date (_add_recent_to_entity_stats),
-    and stars from the given cut-offs. Older pairs keep their stars until the
+    and stars against their stories' tops. Older pairs keep their stars until the
     next full pass. Its cost follows the new stories, not the corpus: the
     stories come from the extracted_at index, their mentions from the
     (article, entity) index (docs/BENCHMARKS.md, growth curve)."""
@@ -541,19 +461,19 @@ def rescore_recent(
             touched = Entity.objects.filter(id__in=RawSQL(f"SELECT entity_id FROM {_STATS}", []))
             _update_specificity(stories, entities=touched)
             entities = touched.count()
-            stars_changed = _update_stars(thresholds, recent_only=True)
+            _create_story_tops(cursor, recent_only=True)
+            stars_changed = _update_stars(recent_only=True)
             pairs = Mention.objects.filter(
                 article_id__in=RawSQL(f"SELECT id FROM {_RECENT}", [])
             ).count()
+            cursor.execute(f"DROP TABLE {_TOPS}")
             cursor.execute(f"DROP TABLE {_STATS}")
             cursor.execute(f"DROP TABLE {_RECENT}")
     state = cache.get(RESCORE_STATE_KEY) or {}
     cache.set(
         RESCORE_STATE_KEY, {**state, "since": started_at, "scored_stories": stories}, timeout=None
     )
-    report = RescoreReport(
-        stories, entities, pairs, thresholds, 0.0, full=False, stars_changed=stars_changed
-    )
+    report = RescoreReport(stories, entities, pairs, 0.0, full=False, stars_changed=stars_changed)
     report.seconds = time.perf_counter() - started
     logger.info("rescored %d new pairs in %.2fs", pairs, report.seconds)
     return report
@@ -576,9 +496,7 @@ def rescore_due() -> RescoreReport:
         elif age > settings.RESCORE_FULL_EVERY_SECONDS:
             reason = f"the last full pass is {age:.0f}s old"
         else:
-            return rescore_recent(
-                extracted_since=state["since"], thresholds=state["thresholds"], stories=stories
-            )
+            return rescore_recent(extracted_since=state["since"], stories=stories)
     cache.delete(RESCORE_FULL_NEEDED_KEY)
     logger.info("full rescoring: %s", reason)
     return rescore_all()

@@ -347,7 +347,7 @@ class TestRescore:
         out, err = run("rescore")
         assert err == ""
         assert out.startswith("rescore: 5 (story, entity) pairs over 3 stories")
-        assert "star cut-offs" in out
+        assert "stars changed" in out
         iran.refresh_from_db()
         nima.refresh_from_db()
         assert (iran.story_count, nima.story_count) == (3, 1)

@@ -1,5 +1,6 @@
-"""Star scoring (SPEC §6): monotone in prominence and rarity, deterministic,
-quantile shares, debounced and set-based."""
+"""Star scoring (SPEC §6, issue #23): stars follow what the story does with
+the name (its own score and its share of the story's top score), monotone in
+prominence and rarity, deterministic, debounced and set-based."""
 
 import math
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,8 @@ from entities import tasks
 from entities.models import Entity, Mention
 from entities.normalize import name_key
 from entities.rescore_requests import schedule_rescore
-from entities.salience import STAR_SHARES, salience, specificity
+from entities.salience import STAR_FLOORS, salience, specificity
+from entities.salience import stars as stars_of
 from entities.scoring import RESCORE_STATE_KEY, rescore_all, rescore_due
 from tests.factories import ArticleFactory, EntityFactory, MentionFactory
 
@@ -37,8 +39,8 @@ prominence = st.fixed_dictionaries(
         "first": st.sampled_from([0.0, 0.05, 0.3, 0.7, 1.0]),
     }
 )
-# Other (story, entity) pairs around the ones compared, so the quantile
-# thresholds fall in many different places.
+# Other (story, entity) pairs around the ones compared, in stories of their
+# own and (`beside`) in the compared pairs' story, whose top they may raise.
 background = st.lists(
     st.tuples(st.integers(0, 7), st.integers(0, 5), prominence),
     max_size=25,
@@ -211,51 +213,6 @@ def test_equal_pairs_get_equal_stars(db):
     assert len({stars(s, t) for s in stories for t in twins}) == 1
 
 
-@pytest.mark.parametrize("pairs", [7, 20, 37, 100, 203])
-def test_star_shares_follow_the_quantiles(db, pairs):
-    corpus = Corpus()
-    stories = [corpus.story() for _ in range(10)]
-    for i in range(pairs):
-        # Each entity in one story, each pair a different number of mentions:
-        # every score is distinct.
-        prom = {"count": i + 1, "in_title": False, "in_lead": False, "spread": 0.0}
-        corpus.mention(stories[i % 10], corpus.entity(f"Entity {i}"), **prom)
-    corpus.save()
-
-    rescore_all()
-
-    counts = [Mention.objects.filter(stars=n).count() for n in (1, 2, 3, 4)]
-    assert sum(counts) == pairs
-    for count, share in zip(counts, STAR_SHARES, strict=True):
-        # Bands are whole pairs: each is within one pair of its exact share.
-        assert abs(count - share * pairs) <= 1, (counts, pairs)
-    # More mentions, more stars: the bands are in score order.
-    by_count = list(Mention.objects.order_by("count").values_list("stars", flat=True))
-    assert by_count == sorted(by_count)
-
-
-def test_a_tie_at_a_cut_off_goes_to_the_band_nearest_the_shares(db):
-    """Twenty pairs: four quiet ones, eight tied, eight louder. The 30 % cut-off
-    falls inside the tie: all eight ★ would make 60 % one-star pairs; lifted
-    to ★★ together they leave ★ at 20 %, the nearer share."""
-    corpus = Corpus()
-    stories = [corpus.story() for _ in range(20)]
-    quiet = [
-        {"count": 1, "in_title": False, "in_lead": False, "spread": s} for s in (0, 0.1, 0.2, 0.3)
-    ]
-    tied = [{"count": 3, "in_title": False, "in_lead": False, "spread": 0.0}] * 8
-    loud = [{"count": c, "in_title": False, "in_lead": False, "spread": 0.0} for c in range(4, 12)]
-    for n, (story, prom) in enumerate(zip(stories, quiet + tied + loud, strict=True)):
-        corpus.mention(story, corpus.entity(f"Entity {n}"), **prom)
-    corpus.save()
-
-    rescore_all()
-
-    counts = [Mention.objects.filter(stars=n).count() for n in (1, 2, 3, 4)]
-    assert counts == [4, 9, 4, 3]  # targets 6 / 7 / 4 / 3; ties all low gave 12 / 1 / 4 / 3
-    assert set(Mention.objects.filter(count=3).values_list("stars", flat=True)) == {2}
-
-
 def test_rarity_only_discounts_entities_in_many_stories(db):
     """Readers' summaries name rare and fairly common entities alike: among the
     entities in at most one story in ten, rarity changes no stars; an entity
@@ -319,23 +276,160 @@ def test_a_passing_mention_of_a_common_name_gets_one_star_and_the_story_subject_
         assert stars(story, corpus.entities[f"Subject {n}"]) == 4
 
 
-def test_an_entity_in_every_story_is_not_worth_four_stars(db):
+def filler(corpus: Corpus, n: int) -> None:
+    """`n` more stories, each about a name of its own: a corpus in which the
+    names compared are rare, so specificity leaves their scores alone."""
+    for k in range(n):
+        prom = {"count": 2, "in_title": True, "in_lead": True, "spread": 0.5}
+        corpus.mention(corpus.story(), corpus.entity(f"Filler {k}"), **prom)
+
+
+PASSING = {"count": 1, "in_title": False, "in_lead": False, "spread": 0.0}
+# In the title, the first paragraph and all through the story: what readers keep.
+SUBJECT = {"count": 5, "in_title": True, "in_lead": True, "spread": 0.8, "first": 0.0}
+
+
+def test_a_story_naming_thirty_things_in_passing_gives_them_one_star(db):
+    """Readers name none of a story's passing names: they get ★ however many
+    there are (corpus-wide shares once lifted most of them to ★★ or more),
+    and the story's subject ★★★★."""
     corpus = Corpus()
-    everywhere = corpus.entity("United States")
-    loud = {"count": 3, "in_title": True, "in_lead": True, "spread": 0.8}
-    for n in range(20):
-        story = corpus.story()
-        corpus.mention(story, everywhere, **loud)
-        for half, letter in enumerate("ab"):
-            # Modest but distinct: a quiet mention or two, a little spread.
-            quiet = {"count": 1 + half, "in_title": False, "in_lead": False, "spread": n / 40}
-            corpus.mention(story, corpus.entity(f"Rare {n}{letter}"), **quiet)
+    story = corpus.story()
+    corpus.mention(story, corpus.entity("Mohammed al-Sudani"), **SUBJECT)
+    for k in range(30):  # each named once, somewhere after the first paragraph
+        corpus.mention(story, corpus.entity(f"Passing {k}"), **PASSING, first=0.2 + k / 40)
+    filler(corpus, 10)
     corpus.save()
 
     rescore_all()
 
-    assert Mention.objects.filter(stars=4).exists()
-    assert not Mention.objects.filter(entity=everywhere, stars=4).exists()
+    assert stars(story, corpus.entities["Mohammed al-Sudani"]) == 4
+    passing = Mention.objects.filter(article=story, entity__name__startswith="Passing")
+    assert set(passing.values_list("stars", flat=True)) == {1}
+
+
+def test_a_story_of_passing_names_only_has_no_four_star_name(db):
+    """The story's top is no subject when every name in it is mentioned once
+    in passing: the floors of their own keep them at ★."""
+    corpus = Corpus()
+    story = corpus.story()
+    for k in range(6):
+        corpus.mention(story, corpus.entity(f"Passing {k}"), **PASSING, first=0.3 + k / 10)
+    filler(corpus, 10)
+    corpus.save()
+
+    rescore_all()
+
+    assert set(Mention.objects.filter(article=story).values_list("stars", flat=True)) == {1}
+
+
+def test_a_side_name_stays_below_the_story_subject(db):
+    """Named in the first paragraph and once more, a name reaches ★★★ on its
+    own; beside a subject scoring twice as much it is a side name: ★★."""
+    corpus = Corpus()
+    alone, beside = corpus.story(), corpus.story()
+    side = {"count": 2, "in_title": False, "in_lead": True, "spread": 0.2}
+    loud = {"count": 12, "in_title": True, "in_lead": True, "spread": 1.0, "first": 0.0}
+    corpus.mention(alone, corpus.entity("Basra"), **side)
+    corpus.mention(beside, corpus.entity("Mosul"), **side)
+    corpus.mention(beside, corpus.entity("Kurdistan Region"), **loud)
+    filler(corpus, 20)
+    corpus.save()
+
+    rescore_all()
+
+    assert stars(alone, corpus.entities["Basra"]) == 3
+    assert stars(beside, corpus.entities["Mosul"]) == 2
+    assert stars(beside, corpus.entities["Kurdistan Region"]) == 4
+
+
+@pytest.mark.parametrize(
+    ("stories_with_it", "expected"),
+    [(1, 4), (4, 4), (8, 4), (12, 3), (24, 2), (40, 1)],
+)
+def test_the_story_subject_gets_four_stars_unless_it_is_in_most_stories(
+    db, stories_with_it, expected
+):
+    """The name in the title, the first paragraph and all through the story
+    is ★★★★ — unless it is in a large share of the 40 stories, when
+    specificity takes it down (United States in world news)."""
+    corpus = Corpus()
+    subject = corpus.entity("Kurdistan Region")
+    stories = [corpus.story() for _ in range(40)]
+    for n, story in enumerate(stories):
+        if n < stories_with_it:
+            corpus.mention(story, subject, **SUBJECT)
+        other = {"count": 1 + n % 2, "in_title": False, "in_lead": n % 3 == 0, "spread": 0.1}
+        corpus.mention(story, corpus.entity(f"Other {n}"), **other)
+    corpus.save()
+
+    rescore_all()
+
+    assert set(subject.mentions.values_list("stars", flat=True)) == {expected}
+
+
+def test_stars_are_those_of_the_formula(db):
+    """The SQL gives each pair the stars of entities.salience.stars for its
+    score and its story's top score over the visible names."""
+    corpus = Corpus()
+    stories = [corpus.story() for _ in range(12)]
+    for n, story in enumerate(stories):
+        for k in range(1 + n % 5):
+            prom = {
+                "count": 1 + (n * 3 + k * 5) % 7,
+                "in_title": (n + k) % 4 == 0,
+                "in_lead": (n * k) % 3 == 0,
+                "spread": ((n + 2 * k) % 5) / 5,
+                "first": ((3 * n + k) % 7) / 7,
+            }
+            corpus.mention(story, corpus.entity(f"Name {(n * 7 + k) % 15}"), **prom)
+    corpus.save()
+
+    rescore_all()
+
+    mentions = list(Mention.objects.select_related("entity"))
+    tops: dict[int, float] = {}
+    for m in mentions:
+        tops[m.article_id] = max(tops.get(m.article_id, 0.0), m.score)
+    assert {m.stars for m in mentions} >= {1, 2, 3}
+    for m in mentions:
+        assert m.stars == stars_of(score=m.score, top=tops[m.article_id]), m
+
+
+@HYPOTHESIS
+@given(base=prominence, extra=prominence, other=background)
+def test_more_prominent_in_the_same_story_never_gets_fewer_stars(rolled_back, base, extra, other):
+    """Beside each other in one story (its top set by either, or by a third
+    name), the more prominent of two equally rare names never has fewer stars."""
+
+    def example():
+        corpus = Corpus()
+        story = corpus.story()
+        quiet, loud = corpus.entity("Basra"), corpus.entity("Mosul")
+        corpus.mention(story, quiet, **base)
+        corpus.mention(story, loud, **more_prominent(base, extra))
+        if other:  # a third name in the story, maybe louder than both
+            corpus.mention(story, corpus.entity("Baghdad"), **other[0][2])
+        corpus.add_background(other)
+        corpus.save()
+        rescore_all()
+        assert stars(story, loud) >= stars(story, quiet)
+
+    rolled_back(example)
+
+
+def test_the_star_floors_are_reference_mentions():
+    """★★ needs more than one passing mention, ★★★ the first paragraph and a
+    second mention, ★★★★ the title too (the README's table)."""
+    once_anywhere = salience(count=1, in_title=False, in_lead=False, spread=0.0, first=0.0)
+    assert once_anywhere < STAR_FLOORS[0]
+    assert stars_of(score=once_anywhere, top=once_anywhere) == 1
+    twice_in_lead = salience(count=2, in_title=False, in_lead=True, spread=0.0)
+    assert stars_of(score=twice_in_lead, top=twice_in_lead) == 3
+    title_and_lead = salience(count=2, in_title=True, in_lead=True, spread=0.0)
+    assert stars_of(score=title_and_lead, top=title_and_lead) == 4
+    assert stars_of(score=title_and_lead, top=2 * title_and_lead) == 3  # half the top
+    assert stars_of(score=title_and_lead, top=4 * title_and_lead) == 1  # a quarter
 
 
 def test_rescoring_counts_stories_and_dates_per_entity(db):
@@ -361,21 +455,27 @@ def test_rescoring_counts_stories_and_dates_per_entity(db):
     assert (report.stories, report.entities, report.pairs) == (3, 2, 4)
 
 
-def test_blocked_entities_do_not_count_towards_the_thresholds(db):
+def test_a_blocked_entity_does_not_hold_down_the_stars_of_its_story(db):
+    """The share of the story's top is over the names a reader sees: a
+    blocked name ("Reuters", everywhere and loud) leaves the top to the
+    story's subject."""
     corpus = Corpus()
     story = corpus.story()
-    for i in range(10):
-        prom = {"count": i + 1, "in_title": False, "in_lead": False, "spread": 0.0}
-        corpus.mention(story, corpus.entity(f"Name {i}"), **prom)
+    loud = {"count": 12, "in_title": True, "in_lead": True, "spread": 1.0, "first": 0.0}
+    subject = {"count": 3, "in_title": True, "in_lead": True, "spread": 0.5, "first": 0.0}
+    corpus.mention(story, corpus.entity("Reuters"), **loud)
+    corpus.mention(story, corpus.entity("Erbil"), **subject)
+    filler(corpus, 20)
     corpus.save()
-    Entity.objects.filter(name__in=[f"Name {i}" for i in range(5)]).update(blocked=True)
 
+    rescore_all()
+    assert stars(story, corpus.entities["Erbil"]) < 4  # well under the loud name
+
+    Entity.objects.filter(name="Reuters").update(blocked=True)
     report = rescore_all()
 
-    assert report.pairs == 5
-    # The shares of five pairs, not the top half of the shares of ten.
-    visible = Mention.objects.visible()
-    assert sorted(visible.values_list("stars", flat=True)) == [1, 1, 2, 2, 3]
+    assert report.pairs == 1 + 20  # Erbil's and the filler stories'
+    assert stars(story, corpus.entities["Erbil"]) == 4
 
 
 # --- when rescoring runs ----------------------------------------------------------------
@@ -523,9 +623,9 @@ def test_new_stories_are_starred_without_rewriting_the_older_pairs(db, fresh_cac
     assert report.pairs == new.count() == 4
     for mention in new.select_related("entity"):
         assert mention.score == pytest.approx(mention.salience * mention.entity.specificity)
-    # Stars from the cut-offs of the last full pass: a prominent rare entity scores high.
+    # A prominent rare entity, the subject of its story: ★★★★.
     assert set(new.filter(entity=rare).values_list("stars", flat=True)) == {4}
-    assert report.thresholds == state["thresholds"]
+    assert state["stories"] == 40  # the last full pass's
     old = dict(Mention.objects.filter(id__in=before).values_list("id", "stars"))
     assert old == before  # older pairs keep their stars until the next full pass
 
@@ -594,29 +694,3 @@ def test_a_batch_adds_its_stories_to_a_common_entitys_count(db, fresh_cache, mon
     assert iran.story_count == 40 + 2
     assert iran.last_seen == newest + timedelta(days=2)
     assert iran.specificity == pytest.approx(specificity(stories=42, stories_with_entity=42))
-
-
-@pytest.mark.postgres_only
-def test_a_large_corpus_takes_its_cut_offs_from_a_sample_of_stories(db, monkeypatch):
-    """Above SAMPLE_ABOVE_PAIRS the cut-offs come from every k-th story's
-    pairs (no sort of every score): the bands keep roughly their shares and
-    their order."""
-    from entities import scoring
-
-    corpus = Corpus()
-    stories = [corpus.story() for _ in range(200)]
-    for i, story in enumerate(stories):
-        for j in range(10):
-            prom = {"count": 1 + (i * 7 + j * 3) % 23, "in_title": False, "in_lead": False}
-            corpus.mention(story, corpus.entity(f"Entity {j}"), spread=0.0, **prom)
-    corpus.save()
-    monkeypatch.setattr(scoring, "SAMPLE_ABOVE_PAIRS", 0)
-    monkeypatch.setattr(scoring, "SAMPLE_STORIES", 50)  # every 4th story
-
-    rescore_all()
-
-    counts = [Mention.objects.filter(stars=n).count() for n in (1, 2, 3, 4)]
-    for count, share in zip(counts, STAR_SHARES, strict=True):
-        assert abs(count / 2000 - share) < 0.08, counts
-    by_score = sorted(Mention.objects.all(), key=lambda m: m.score)
-    assert [m.stars for m in by_score] == sorted(m.stars for m in by_score)

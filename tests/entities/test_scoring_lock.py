@@ -1,5 +1,5 @@
 """A full rescoring on SQLite lets other writers in (BENCHMARKS, "SQLite at
-1,000,000 stories"): it reads the cut-offs without the write lock and
+1,000,000 stories"): it reads the stories' top scores without the write lock and
 writes the stars in short transactions."""
 
 import sqlite3
@@ -71,18 +71,18 @@ def test_a_write_from_another_connection_gets_in_during_a_full_rescoring(tmp_pat
         finally:
             other.close()
 
-    thresholds, star_chunks = scoring._thresholds, scoring._star_chunks
+    story_tops, star_chunks = scoring._create_story_tops, scoring._star_chunks
 
-    def thresholds_with_a_write(pairs):
-        write("during the cut-offs' sort")
-        return thresholds(pairs)
+    def story_tops_with_a_write(cursor, **kwargs):
+        write("during the stories' tops")
+        return story_tops(cursor, **kwargs)
 
     def chunks_with_writes(first, last):
         for chunk in star_chunks(first, last):
             write(f"before stars {chunk}")
             yield chunk
 
-    monkeypatch.setattr(scoring, "_thresholds", thresholds_with_a_write)
+    monkeypatch.setattr(scoring, "_create_story_tops", story_tops_with_a_write)
     monkeypatch.setattr(scoring, "_star_chunks", chunks_with_writes)
     monkeypatch.setattr(scoring, "STARS_CHUNK_MENTIONS", 10)
     monkeypatch.setattr(scoring, "STARS_CHUNK_BOUNDS", (10, 10))  # 120 mentions: 12 ranges

@@ -8,8 +8,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         report = rescore_all()
-        cutoffs = ", ".join(f"{t:.3f}" for t in report.thresholds)
         self.stdout.write(
             f"rescore: {report.pairs} (story, entity) pairs over {report.stories} stories and "
-            f"{report.entities} entities in {report.seconds:.2f}s; star cut-offs {cutoffs}"
+            f"{report.entities} entities in {report.seconds:.2f}s;"
+            f" {report.stars_changed} stars changed"
         )
