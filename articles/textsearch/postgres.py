@@ -34,6 +34,9 @@ SIMPLE_VECTOR = (
 )
 
 
+ACRONYM_CANDIDATES = 2 * textsearch.TEXT_CANDIDATES
+
+
 def _websearch(terms: Terms) -> str:
     """The terms as websearch syntax: all the words, or any of the phrases."""
     if terms.any_phrase:
@@ -51,6 +54,15 @@ def _phrase_sql(phrase: Phrase) -> tuple[str, list]:
     params: list = [phrase.text]
     acronyms = [w.text for w in phrase.words if w.acronym]
     if acronyms:
+        # Checking a story reads its text (detoasted: ~0.1 ms), and a common
+        # lower-case word ("who") is in most stories: only the newest
+        # ACRONYM_CANDIDATES stories with the word in any case are checked.
+        sql = (
+            "a.id IN (SELECT b.id FROM articles_article b"
+            f" WHERE {SIMPLE_VECTOR.format(a='b')} @@ phraseto_tsquery('simple'::regconfig, %s)"
+            " ORDER BY b.id DESC LIMIT %s)"
+        )
+        params = [phrase.text, ACRONYM_CANDIDATES]
         # The capitals as a substring first (strpos: a byte search), so that
         # the regular expression only reads the stories that have them: a
         # common word ("who") is in most stories, "WHO" in few.
