@@ -134,9 +134,13 @@ def _without_figures(text: str) -> str:
 
 def _without_legal_form(text: str) -> str:
     """ "Microsoft Corp." is "Microsoft", "Deutsche Bank AG" "Deutsche Bank"
-    (cleanco's legal forms); a legal form alone ("Inc") is no name."""
+    (cleanco's legal forms); a legal form alone ("Inc") is no name, but one
+    word in capitals is an acronym first: "EU" is cleanco's Slovenian
+    "e.u." as well as the European Union."""
     from cleanco import basename
 
+    if " " not in text and text.isupper():
+        return text
     base = basename(text).strip(_EDGE_JUNK)
     return base if base != text.strip(_EDGE_JUNK) else text
 

@@ -230,6 +230,25 @@ def test_an_organisation_is_one_with_or_without_its_legal_form(ingest_story):
     assert about(a)["Microsoft"].entity_id == about(b)["Microsoft"].entity_id
 
 
+def test_an_acronym_that_is_also_a_legal_form_is_still_a_name(ingest_story):
+    """cleanco knows "EU" as a legal form; the European Union is still found."""
+    title = ingest_story("EU announces response", "The EU said on Monday it would respond.")
+    assert "EU" in about(title)
+    defined = ingest_story(
+        "Steel", "The European Union (EU) said it would respond. The EU has 27 members."
+    )
+    union = about(defined)["European Union"]
+    assert "EU" in union.surfaces.split("\n")
+
+
+def test_a_legal_form_alone_is_no_name():
+    from entities.normalize import normalize_surface
+
+    assert normalize_surface("Inc", "ORG") == ""
+    assert normalize_surface("Microsoft Corp.", "ORG") == "Microsoft"
+    assert normalize_surface("EU", "ORG") == "EU"
+
+
 def test_a_rule_withdrawn_automatically_is_in_the_history_and_an_editor_can_undo_it(
     ingest_story, django_capture_on_commit_callbacks
 ):
