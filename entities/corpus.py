@@ -254,7 +254,12 @@ def _assign_partials(
             )
             if confidence >= settings.IDENTITY_RULE_CONFIDENCE:
                 confidence, evidence = _with_competition(
-                    e, full, confidence, evidence, together=together
+                    e,
+                    full,
+                    confidence,
+                    evidence,
+                    together=together,
+                    profiles_of_full=profiles[full.id],
                 )
             if confidence >= settings.IDENTITY_RULE_CONFIDENCE:
                 e.entity_id = full.id
@@ -384,7 +389,13 @@ def _together(candidate: Entity, others: set[int], profiles: dict[int, list[set[
 
 
 def _with_competition(
-    e: StoryEntity, full: Entity, confidence: float, evidence: str, *, together: int
+    e: StoryEntity,
+    full: Entity,
+    confidence: float,
+    evidence: str,
+    *,
+    together: int,
+    profiles_of_full: list[set[int]],
 ) -> tuple[float, str]:
     """Competing readings lower a rule's confidence: the story shares no other
     name with the full name's stories ("Hussein" in a story about Jordan,
@@ -392,7 +403,7 @@ def _with_competition(
     name of another person the corpus knows ("Mushtaq" of Mushtaq Ahmed beside
     Saqlain Mushtaq)."""
     reasons = [evidence]
-    if together == 0 and full.story_count >= 2:  # (as rescoring last counted)
+    if together == 0 and len(profiles_of_full) >= 2:
         confidence *= 0.85
         reasons.append(f"this story shares no other name with {full.name}'s stories")
     else:
