@@ -19,24 +19,26 @@ from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
+# The project's entity types: OntoNotes' labels that name things a reader
+# can browse by, and WikiNER's MISC (other names).
+BROWSABLE_ONTONOTES = (
+    "PERSON",
+    "ORG",
+    "GPE",
+    "LOC",
+    "NORP",
+    "FAC",
+    "EVENT",
+    "PRODUCT",
+    "LAW",
+    "WORK_OF_ART",
+    "LANGUAGE",
+)
+KEPT_LABELS = frozenset({*BROWSABLE_ONTONOTES, "MISC"})
+
 # None: the label is known and names no browsable thing (dates, figures).
 ONTONOTES: Mapping[str, str | None] = {
-    **{
-        label: label
-        for label in (
-            "PERSON",
-            "ORG",
-            "GPE",
-            "LOC",
-            "NORP",
-            "FAC",
-            "EVENT",
-            "PRODUCT",
-            "LAW",
-            "WORK_OF_ART",
-            "LANGUAGE",
-        )
-    },
+    **{label: label for label in BROWSABLE_ONTONOTES},
     **dict.fromkeys(("DATE", "TIME", "PERCENT", "MONEY", "QUANTITY", "ORDINAL", "CARDINAL"), None),
 }
 # WikiNER's LOC is mostly countries and cities in news (what OntoNotes calls

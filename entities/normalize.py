@@ -4,23 +4,7 @@ import functools
 import re
 import unicodedata
 
-# spaCy labels that name things a reader can browse by.
-KEPT_LABELS = frozenset(
-    {
-        "PERSON",
-        "ORG",
-        "GPE",
-        "LOC",
-        "NORP",
-        "FAC",
-        "EVENT",
-        "PRODUCT",
-        "LAW",
-        "WORK_OF_ART",
-        "LANGUAGE",
-        "MISC",  # WikiNER pipelines' other names (entities/labels.py)
-    }
-)
+from entities.labels import KEPT_LABELS  # noqa: F401  (re-exported: the types a reader browses by)
 
 _QUOTES = str.maketrans(
     {
