@@ -16,6 +16,25 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
+
+
+class OneRequestAtATime(WSGIServer):
+    """The live server answers one request at a time. On SQLite its threads
+    share the test's in-memory connection, and a query that calls back into
+    Python (the REGEXP of name-word search) while another request thread waits
+    for that connection deadlocks both (seen: a page and its suggestions hung
+    the suite). Not threaded, Django closes each connection after its answer,
+    so the browser's other requests wait their turn."""
+
+    def __init__(self, *args, connections_override=None, **kwargs):
+        # LiveServerThread.run already installed the overrides in its thread,
+        # which is where every request now runs.
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = OneRequestAtATime
 
 # Playwright's sync API runs an event loop in this thread; the live server
 # and the ORM calls of the test itself are synchronous and safe here.
