@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Case, JSONField, Value, When
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article
 from articles.selectors import attach_copy_groups
@@ -109,7 +109,7 @@ def about_entries(
             if entity_type and kind != entity_type:
                 continue
             entry = AboutEntry(entity_id, name, slug, kind, story_count, stars, score)
-            entry.link_html = mark_safe(link)
+            entry.link_html = SafeString(link)
             if spans_of is not None and entity_id == spans_of.id:
                 entry.spans = spans.get(article_id)
             story.append(entry)
