@@ -97,3 +97,30 @@ def test_cached_about_lists_stay_escaped(client):
         html = client.get("/").content.decode()
         assert "<script>alert" not in html
         assert "&lt;script&gt;alert" in html
+
+
+def test_a_kept_card_is_drawn_for_what_the_page_asked(client, story):
+    """Cards are kept per corpus version, but each page still shows its own
+    about-list order and highlighted entity."""
+    article, iran, _ = story
+    MentionFactory(article=article, entity=EntityFactory(name="Abadan", story_count=1), stars=1)
+    for _ in range(2):  # drawn, then read from the cache
+        by_name = about_names(client)
+        by_stars = about_names(client, about="stars")
+        home = parse(client.get("/"))
+        entity_page = parse(client.get(iran.get_absolute_url()))
+        assert by_name == ["Abadan", "Iran", "Tehran Oil"]
+        assert by_stars[0] == "Iran"
+        assert select(home, ".about li.current") == []
+        assert [text(li) for li in select(entity_page, ".about li.current")] == ["Iran ★★★"]
+
+
+def test_a_kept_card_follows_a_story_edit(client, story, run_on_commit):
+    article, _, _ = story
+    assert "Talks on the pipeline" in client.get("/").content.decode()
+    with run_on_commit():
+        article.title = "Talks on the gas line"
+        article.save()
+    html = client.get("/").content.decode()
+    assert "Talks on the gas line" in html
+    assert "Talks on the pipeline" not in html
