@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.urls_util import breadcrumb
+from newsgraph.infra.addresses import address
 
 
 class Source(models.Model):
@@ -143,7 +143,7 @@ class Article(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", args=[self.pk])
+        return address("articles:detail", self.pk)
 
     @property
     def has_web_url(self) -> bool:

@@ -3,7 +3,11 @@
 Bulk-loads N stories (default 100,000, ~30 mentions each: ~3 million), then
 requests each page ≥ 500 times through Django's test client (the whole view:
 middleware, queries, template) and prints p50/p95/p99 of the server-side
-time, and the number of queries each page runs.
+time, and the number of queries each page runs. Beside the total, the median
+request split in three: SQL (time inside the database driver), rendering
+(templates, less the SQL they run) and Python (the rest: views, selectors,
+middleware), and the CPU time of this process, so a change is judged by
+what it removes.
 
     python -m bench.pages --db sqlite --stories 100000
     python -m bench.pages --db postgres --stories 100000
@@ -13,6 +17,7 @@ time, and the number of queries each page runs.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 
@@ -31,6 +36,7 @@ def pages() -> dict[str, str]:
     # The rarest entity with a few stories (the synthetic pool has 20,000
     # names: at 1,000,000 stories the rarest is in ~60).
     rare = Entity.objects.filter(story_count__gte=5).order_by("story_count", "id").first()
+    common_story = common.mentions.order_by("-salience", "article_id").first().article_id
     # The -uncached pages clear caches["pages"] before each request, so the
     # trending entities, the text-match counts, or the entity page's weekly
     # counts and related entities are computed every time.
@@ -44,6 +50,8 @@ def pages() -> dict[str, str]:
         "entity-page": f"/entities/{common.slug}/",
         "entity-page" + UNCACHED: f"/entities/{common.slug}/",
         "page-50": f"/?q={common.name}&page=50",
+        "story": f"/articles/{common_story}/",
+        "api-search": f"/api/search/?q={common.name}",
     }
 
 
@@ -56,27 +64,77 @@ def get(client, name: str, url: str):
     return client.get(url)
 
 
-def measure(client, name: str, url: str, requests: int) -> tuple[list[float], int]:
+class Split:
+    """Where one request's time goes: SQL and template rendering, timed
+    around the database driver and the top-level template's render()."""
+
+    def __init__(self) -> None:
+        self.sql = self.render = self.sql_in_render = 0.0
+        self.queries = 0
+        self._rendering = 0
+
+    def execute(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            self.sql += elapsed
+            self.queries += 1
+            if self._rendering:
+                self.sql_in_render += elapsed
+
+    def wrap_render(self, render):
+        split = self
+
+        def timed_render(template, context=None, request=None):
+            split._rendering += 1
+            started = time.perf_counter()
+            try:
+                return render(template, context, request)
+            finally:
+                split._rendering -= 1
+                if not split._rendering:
+                    split.render += (time.perf_counter() - started) * 1000
+
+        return timed_render
+
+
+@contextlib.contextmanager
+def split_timing(split: Split):
     from django.db import connection
+    from django.template.backends.django import Template
 
-    queries = []
+    original = Template.render
+    Template.render = split.wrap_render(original)
+    try:
+        with connection.execute_wrapper(split.execute):
+            yield split
+    finally:
+        Template.render = original
 
-    def count(execute, sql, params, many, context):
-        queries.append(sql)
-        return execute(sql, params, many, context)
 
-    with connection.execute_wrapper(count):
+def measure(client, name: str, url: str, requests: int) -> tuple[list[float], list[tuple], int]:
+    """Total times, (sql, python, render, cpu) per request, and the query
+    count. CPU: this process's (SQLite runs in it; PostgreSQL's backend is
+    not counted), which waiting for a busy core does not inflate."""
+    with split_timing(Split()) as first:
         response = get(client, name, url)
     assert response.status_code == 200, (url, response.status_code)
     for _ in range(5):  # warm caches
         get(client, name, url)
-    times = []
+    times, parts = [], []
     for _ in range(requests):
-        started = time.perf_counter()
-        response = get(client, name, url)
-        times.append((time.perf_counter() - started) * 1000)
+        with split_timing(Split()) as split:
+            started, cpu = time.perf_counter(), time.process_time()
+            response = get(client, name, url)
+            total = (time.perf_counter() - started) * 1000
+            cpu = (time.process_time() - cpu) * 1000
+        times.append(total)
+        render = split.render - split.sql_in_render
+        parts.append((split.sql, total - split.sql - render, render, cpu))
         assert response.status_code == 200
-    return times, len(queries)
+    return times, parts, first.queries
 
 
 def print_queries(client, name: str, url: str) -> int:
@@ -159,11 +217,13 @@ def main(argv: list[str] | None = None) -> int:
         for name, url in urls.items():
             if args.only and name not in args.only.split(","):
                 continue
-            times, queries = measure(client, name, url, args.requests)
+            times, parts, queries = measure(client, name, url, args.requests)
             p50, p95, p99 = (percentile(times, x) for x in (50, 95, 99))
+            sql, python, render, cpu = (percentile([p[i] for p in parts], 50) for i in range(4))
             print(
-                f"{name:20} {url:45} p50 {p50:7.1f} p95 {p95:7.1f} p99 {p99:7.1f} ms  "
-                f"{queries} queries",
+                f"{name:22} {url[:40]:40} p50 {p50:7.1f} p95 {p95:7.1f} p99 {p99:7.1f} ms  "
+                f"{queries:2} queries | median SQL {sql:5.1f} Python {python:5.1f} "
+                f"render {render:5.1f} ms; CPU {cpu:5.1f} ms",
                 flush=True,
             )
             rows.append(

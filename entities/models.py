@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models
 from django.db.models.expressions import RawSQL
-from django.urls import reverse
 from django.utils.text import slugify
 
 from entities.normalize import name_key, rule_key, surname_key
+from newsgraph.infra.addresses import address
 
 
 class EntityType(models.TextChoices):
@@ -126,7 +126,7 @@ class Entity(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("entities:detail", args=[self.slug])
+        return address("entities:detail", self.slug)
 
     @property
     def known_as(self) -> list[str]:

@@ -50,7 +50,9 @@ RELATED_SAMPLE = 500
 
 # Trending: at least this many stories in the window.
 TRENDING_MIN_SUPPORT = 2
-TRENDING_CACHE_SECONDS = 5 * 60
+# Trending depends on the corpus only (the window ends at the newest story),
+# and the corpus version changes with it: an expiry only bounds a lost bump.
+TRENDING_CACHE_SECONDS = 60 * 60
 
 CHART_MAX_WEEKS = 104
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

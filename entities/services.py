@@ -30,6 +30,7 @@ from entities.models import (
 from entities.normalize import key_variants, name_key, rule_key, surname_key
 from entities.rescore_requests import schedule_rescore
 from entities.salience import mention_stats
+from newsgraph.infra import pagecache
 
 logger = logging.getLogger(__name__)
 
@@ -358,6 +359,12 @@ def entities_unblock(*, entity_ids: Sequence[int], undo_of: Change | None = None
     return len(entities)
 
 
+def _names_changed() -> None:
+    """An entity's name or type shows in the about-lists kept under the
+    corpus version and on the entity pages: stale once this commits."""
+    transaction.on_commit(lambda: pagecache.bump(pagecache.CORPUS, pagecache.ENTITY_PROFILES))
+
+
 def entity_rename_check(*, entity: Entity, name: str) -> None:
     """Raise CurationError if renaming would be refused. The admin calls it
     before queueing the rename, which runs in the background where an error
@@ -395,6 +402,7 @@ def entity_rename(*, entity_id: int, name: str, undo_of: Change | None = None) -
             slug=old_slug, defaults={"entity": entity, "merged_from": ""}
         )
     entity.save()
+    _names_changed()
     Alias.objects.filter(key=key).delete()
     if old_key != key:
         Alias.objects.get_or_create(key=old_key, defaults={"name": old_name, "entity": entity})
@@ -427,6 +435,7 @@ def entity_change_type(*, entity_id: int, type_: str, undo_of: Change | None = N
     entity.type_locked = True  # an editor's choice: the corpus majority never overrides it
     entity.surname_key = surname_key(entity.key, type_)
     entity.save(update_fields=["type", "type_locked", "surname_key"])
+    _names_changed()
     history.record(
         action=Change.Action.RETYPE,
         summary=f"“{entity.name}”: type {EntityType(old_type).label} → {EntityType(type_).label}",

@@ -12,7 +12,7 @@ from django.db import OperationalError
 
 from articles.handover import EXTRACT_TASK, RESCORE_ALL_TASK
 from articles.models import Article
-from entities import extraction, services, settle
+from entities import extraction, selectors, services, settle
 from entities.extraction import RERESOLVE_TASK
 from entities.history import acting_as
 from entities.models import Entity
@@ -69,6 +69,7 @@ def reresolve_articles(article_ids: list[int]) -> int:
 def rescore_all() -> dict:
     settle.corpus_settle()
     report = rescore_corpus()
+    _scores_changed()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
 
 
@@ -77,10 +78,21 @@ def rescore() -> dict:
     # Cleared first: an extraction committing while we run schedules another pass.
     cache.delete(RESCORE_PENDING_KEY)
     report = rescore_due()
+    if report.pairs:
+        _scores_changed()
     # Stars do not depend on an entity's type or display name: they are
     # settled after, in their own pass, so new stories' stars wait for no one.
     schedule_settle()
     return {"pairs": report.pairs, "seconds": round(report.seconds, 3), "full": report.full}
+
+
+def _scores_changed() -> None:
+    """Stars and story counts changed since the bump that asked for the pass:
+    the about-lists and trending entities kept under the corpus version are
+    stale. The home page's trending entities are computed here, in the
+    worker, for the new version, rather than by the next reader's request."""
+    pagecache.bump(pagecache.CORPUS)
+    selectors.trending_entities()
 
 
 def schedule_settle() -> None:

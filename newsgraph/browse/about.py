@@ -1,5 +1,6 @@
 """About-lists: "This story seems to be about:" for a page of stories, each
-entity linked with its stars (SPEC §1), built from plain column values.
+entity linked with its stars (SPEC §1), built from plain column values once
+per corpus version and kept whole in the page cache (pagecache.CORPUS).
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from django.conf import settings
 from django.core.paginator import Page
 from django.db.models import Case, JSONField, Value, When
 from django.urls import reverse
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from articles.models import Article
 from articles.selectors import attach_copy_groups
 from entities import nlp
 from entities.models import Entity, Mention, StarsMixin
 from newsgraph.browse.highlight import marked_to_html, span_snippet, truncate
+from newsgraph.infra import pagecache
 
 _SLUG = "slug-placeholder"
 
@@ -52,43 +54,116 @@ class AboutEntry(StarsMixin):
             spans=mention.spans,
         )
 
+    def make_link_html(self, url: str) -> str:
+        """The entry's link and stars as HTML, each piece of data escaped. One
+        ready-made value per entry for the template (~600 per page), in place
+        of format_html (16 ms a page)."""
+        label = self.stars_label
+        return (
+            f'<a href="{html_escape(url)}">{html_escape(self.name)}</a> <span class="stars'
+            f' stars-{self.stars:d}" role="img" aria-label="{label}" title="{label}">'
+            f"{self.stars_display}</span>\n"
+        )
+
+
+# An about-list is kept until the corpus changes (pagecache.CORPUS: a story
+# added, edited or extracted, curation, rescoring, settling), or for an hour.
+ABOUT_CACHE_SECONDS = 3600
+
+# One entry as kept in caches["pages"]: plain values, cheap to unpickle.
+_Kept = tuple[int, str, str, str, int, int, float, str]
+
 
 def about_entries(
     article_ids: list[int], *, spans_of: Entity | None, entity_type: str = ""
 ) -> dict[int, list]:
     """Each story's visible entities (of `entity_type` only, when given: the
-    search's type filter); with the spans of `spans_of` only (the
-    entity a page is about, for its snippets). Two index look-ups, mentions
-    then their entities: as one join PostgreSQL misjudges the ~600 rows and
-    hashes the whole entity table (8 ms at 20,000 entities)."""
-    spans = (
+    search's type filter); with the spans of `spans_of` only (the entity a
+    page is about, for its snippets). The lists are built once per corpus
+    version and read whole from the page cache (a page's 20 stories in one
+    round trip); the spans, which only the entity's page needs, in one query."""
+    head, tail = _entity_url()
+    spans: dict[int, list] = {}
+    kept = pagecache.cached_many(
+        pagecache.CORPUS,
+        f"about:{head}{tail}",
+        article_ids,
+        lambda missing: _about_lists(missing, head=head, tail=tail, spans_of=spans_of, spans=spans),
+        timeout=ABOUT_CACHE_SECONDS,
+    )
+    if spans_of is not None:
+        # Read with the lists that were computed; for those read from the cache:
+        wanted = [
+            i for i in article_ids if i not in spans and any(e[0] == spans_of.id for e in kept[i])
+        ]
+        if wanted:
+            spans.update(
+                Mention.objects.filter(article_id__in=wanted, entity_id=spans_of.id).values_list(
+                    "article_id", "spans"
+                )
+            )
+    entries: dict[int, list] = {}
+    for article_id in article_ids:
+        story = []
+        for entity_id, name, slug, kind, story_count, stars, score, link in kept[article_id]:
+            if entity_type and kind != entity_type:
+                continue
+            entry = AboutEntry(entity_id, name, slug, kind, story_count, stars, score)
+            entry.link_html = SafeString(link)
+            if spans_of is not None and entity_id == spans_of.id:
+                entry.spans = spans.get(article_id)
+            story.append(entry)
+        entries[article_id] = story
+    return entries
+
+
+def _about_lists(
+    article_ids: list[int], *, head: str, tail: str, spans_of: Entity | None, spans: dict
+) -> dict[int, tuple[_Kept, ...]]:
+    """The about-lists of these stories from the database, and into `spans`
+    the spans of `spans_of` in them: two index look-ups, mentions then their
+    entities (as one join PostgreSQL misjudges the ~600 rows and hashes the
+    whole entity table: 8 ms at 20,000 entities)."""
+    entity_spans = (
         Case(When(entity_id=spans_of.id, then="spans"), output_field=JSONField())
         if spans_of is not None
         else Value(None, output_field=JSONField())
     )
-    rows = list(
+    rows = []
+    for *row, found_spans in (
         Mention.objects.filter(article_id__in=article_ids)
-        .annotate(entity_spans=spans)
+        .annotate(entity_spans=entity_spans)
         .values_list("article_id", "entity_id", "stars", "salience", "entity_spans")
-    )
-    shown = Entity.objects.visible()
-    if entity_type:
-        shown = shown.filter(type=entity_type)
+    ):
+        rows.append(row)
+        if spans_of is not None and row[1] == spans_of.id:
+            spans[row[0]] = found_spans
     entities = {
         row[0]: row
-        for row in shown.filter(id__in={row[1] for row in rows}).values_list(
-            "id", "name", "slug", "type", "story_count", "specificity"
-        )
+        for row in Entity.objects.visible()
+        .filter(id__in={row[1] for row in rows})
+        .values_list("id", "name", "slug", "type", "story_count", "specificity")
     }
-    entries: dict[int, list] = {i: [] for i in article_ids}
-    for article_id, entity_id, stars, salience, entity_spans in rows:
+    lists: dict[int, list[_Kept]] = {i: [] for i in article_ids}
+    for article_id, entity_id, stars, salience in rows:
         entity = entities.get(entity_id)
         if entity is not None:
-            *fields, specificity = entity
-            entries[article_id].append(
-                AboutEntry(*fields, stars, salience * specificity, entity_spans)
+            _, name, slug, kind, story_count, specificity = entity
+            entry = AboutEntry(entity_id, name, slug, kind, story_count, stars, 0.0)
+            lists[article_id].append(
+                (
+                    *(entity_id, name, slug, kind, story_count, stars),
+                    salience * specificity,
+                    entry.make_link_html(f"{head}{slug}{tail}"),
+                )
             )
-    return entries
+    return {i: tuple(entries) for i, entries in lists.items()}
+
+
+def _entity_url() -> tuple[str, str]:
+    """An entity page's address around its slug, from one reverse()."""
+    head, _, tail = reverse("entities:detail", args=[_SLUG]).rpartition(_SLUG)
+    return head, tail
 
 
 def hydrate(page: Page, *, entity: Entity | None, about_order: str, entity_type: str = "") -> None:
@@ -137,18 +212,10 @@ def arrange_about_list(
     """About-list shown once per story: all of it, or the top ones by stars and
     the rest behind "show all". `article.about` holds AboutEntry items."""
     entries = article.about
-    # Entity links from one reverse() per story rather than one per entry.
-    head, _, tail = reverse("entities:detail", args=[_SLUG]).rpartition(_SLUG)
-    for m in entries:
-        url = f"{head}{m.slug}{tail}"
-        label = m.stars_label
-        # One ready-made value per entry for the template (~600 per page), in
-        # place of format_html (16 ms a page); each piece of data is escaped.
-        m.link_html = mark_safe(
-            f'<a href="{html_escape(url)}">{html_escape(m.name)}</a> <span class="stars'
-            f' stars-{m.stars:d}" role="img" aria-label="{label}" title="{label}">'
-            f"{m.stars_display}</span>\n"
-        )
+    if any(not m.link_html for m in entries):
+        head, tail = _entity_url()
+        for m in entries:
+            m.link_html = m.link_html or mark_safe(m.make_link_html(f"{head}{m.slug}{tail}"))
 
     def stars_first(m):
         return (-m.stars, -m.score, m.name.casefold())

@@ -35,6 +35,7 @@ from newsgraph.browse.api_schemas import (
 from newsgraph.browse.filters import SearchFilters
 from newsgraph.browse.search import search as search_stories
 from newsgraph.browse.suggestions import entity_summary, suggestions
+from newsgraph.infra.addresses import address
 
 MAX_ID = 2**63 - 1  # the largest BigAutoField value: larger ids cannot exist
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -92,7 +93,7 @@ def _entity_ref(entity: Entity | AboutEntry) -> dict:
     return {
         **entity_summary(entity),
         "slug": entity.slug,
-        "api_url": reverse("api:entity_detail", kwargs={"slug": entity.slug}),
+        "api_url": address("api:entity_detail", entity.slug, kwarg="slug"),
     }
 
 
@@ -112,7 +113,7 @@ def _story(article: Article) -> dict:
         "title": article.title,
         "url": article.url,
         "page_url": article.get_absolute_url(),
-        "api_url": reverse("api:story_detail", kwargs={"story_id": article.pk}),
+        "api_url": address("api:story_detail", article.pk, kwarg="story_id"),
         "breadcrumb": article.breadcrumb,
         "source": article.source.name if article.source else None,
         **_dating(article),

@@ -10,13 +10,13 @@ from collections.abc import Callable
 
 from django.db import connection
 from django.db.models import Q
-from django.urls import reverse
 
 from articles.textsearch import TOKEN
 from entities.models import Entity, EntityType
 from entities.namewords import suggested
 from entities.normalize import name_key
 from newsgraph.browse.query import clean_query
+from newsgraph.infra.addresses import address
 
 
 def nearest_entities(q: str, *, limit: int = 5) -> list[Entity]:
@@ -74,7 +74,7 @@ def entity_summary(entity) -> dict:
         "type": entity.type,
         "type_label": EntityType(entity.type).label,
         "stories": entity.story_count,
-        "url": reverse("entities:detail", args=[entity.slug]),
+        "url": address("entities:detail", entity.slug),
     }
 
 

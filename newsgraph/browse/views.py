@@ -19,6 +19,7 @@ from entities import selectors as entity_selectors
 from entities.models import Entity, EntityType
 from newsgraph.browse import pages
 from newsgraph.browse.atom import EntityStoriesFeed
+from newsgraph.browse.cards import draw_cards
 from newsgraph.browse.charts import weekly_chart
 from newsgraph.browse.filters import SearchFilters
 from newsgraph.browse.forms import EntityStoriesForm, SearchForm
@@ -35,6 +36,7 @@ def search(request: HttpRequest) -> HttpResponse:
     results = search_stories(
         q=q, filters=filters, page=request.GET.get("page", 1), about_order=about
     )
+    draw_cards(results.page.object_list, about_order=about, entity_type=filters.entity_type)
     query = request.GET.copy()
     query.pop("page", None)
     toggle = query.copy()
@@ -109,6 +111,7 @@ def entity_detail(request: HttpRequest, slug: str) -> HttpResponse:
     page = pages.entity_stories(
         entity=entity, order=order, page=request.GET.get("page", 1), about_order=about
     )
+    draw_cards(page.object_list, about_order=about)
     profile = entity_selectors.entity_profile(entity)
     query = request.GET.copy()
     query.pop("page", None)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from typing import TypeVar
 
 from django.core.cache import caches
@@ -31,6 +31,7 @@ ENTITY_PROFILES = "entity-profiles"
 CORPUS = "corpus"
 
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 # Cache backends raise their own errors (redis.exceptions.ConnectionError, …).
 _UNREACHABLE = Exception
@@ -63,6 +64,41 @@ def cached(name: str, key: str, compute: Callable[[], T], *, timeout: int) -> T:
         except _UNREACHABLE:
             logger.warning("page cache unreachable; %s not kept", name, exc_info=True)
     return found
+
+
+def cached_many(
+    name: str,
+    prefix: str,
+    keys: Sequence[K],
+    compute: Callable[[list[K]], dict[K, T]],
+    *,
+    timeout: int,
+) -> dict[K, T]:
+    """One value per key (e.g. per story of a page) under version `name`, read
+    in one round trip; compute(missing keys) fills the ones not kept yet and
+    must return a value for each of them. Same rules as cached()."""
+    cache = caches["pages"]
+    try:
+        version = cache.get_or_set(f"version:{name}", time.time_ns, timeout=None)
+        full_keys = {key: f"{name}:{version}:{prefix}:{key}" for key in keys}
+        found = cache.get_many(list(full_keys.values()))
+    except _UNREACHABLE:
+        logger.warning("page cache unreachable; computing %s", name, exc_info=True)
+        return compute(list(keys))
+    values = {key: found[full] for key, full in full_keys.items() if full in found}
+    missing = [key for key in keys if key not in values]
+    if not missing:
+        return values
+    computed = compute(missing)
+    values.update(computed)
+    position = str(version).partition("@")[2]
+    if position and not replicas.replayed_past(position):
+        return values
+    try:
+        cache.set_many({full_keys[key]: computed[key] for key in missing}, timeout)
+    except _UNREACHABLE:
+        logger.warning("page cache unreachable; %s not kept", name, exc_info=True)
+    return values
 
 
 def _new_version() -> int | str:
