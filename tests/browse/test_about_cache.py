@@ -82,7 +82,7 @@ def test_new_stars_show_once_rescoring_is_done(client, story, monkeypatch):
 
     def rescore_due():  # a worker's pass, long after the bump that asked for it
         Mention.objects.filter(article=article, entity=iran).update(stars=4)
-        return RescoreReport(stories=1, entities=2, pairs=2, thresholds=[], seconds=0.0)
+        return RescoreReport(stories=1, entities=2, pairs=2, seconds=0.0, stars_changed=1)
 
     monkeypatch.setattr(tasks, "rescore_due", rescore_due)
     tasks.rescore()
