@@ -241,7 +241,7 @@ def _update_entity_stats() -> None:
 # Copies of one story (issue #24, articles/copies.py) count once: an entity's
 # story count is the number of copy groups among its stories, each group
 # known by its representative's id.
-_GROUPS = "COUNT(DISTINCT COALESCE(a.copy_of_id, a.id))"
+STORY_GROUPS = "COUNT(DISTINCT COALESCE(a.copy_of_id, a.id))"
 
 
 def _with_groups(mention: str) -> str:
@@ -255,7 +255,7 @@ def _count_entity_stats(cursor) -> None:
     _create_stats_table(cursor)
     cursor.execute(
         f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
-        f" SELECT m.entity_id, {_GROUPS}, MIN(m.published_at), MAX(m.published_at)"
+        f" SELECT m.entity_id, {STORY_GROUPS}, MIN(m.published_at), MAX(m.published_at)"
         f" FROM {Mention._meta.db_table} m{_with_groups('m')} GROUP BY m.entity_id"
     )
 
@@ -303,7 +303,7 @@ def _add_recent_to_entity_stats(cursor) -> None:
     _create_stats_table(cursor)
     cursor.execute(
         f"INSERT INTO {_STATS} (entity_id, n, first_seen, last_seen)"
-        f" SELECT m.entity_id, {_GROUPS}, MIN(m.published_at), MAX(m.published_at)"
+        f" SELECT m.entity_id, {STORY_GROUPS}, MIN(m.published_at), MAX(m.published_at)"
         f" FROM {_RECENT} r JOIN {mention} m ON m.article_id = r.id{_with_groups('m')}"
         f" GROUP BY m.entity_id"
     )
@@ -326,7 +326,7 @@ def _add_recent_to_entity_stats(cursor) -> None:
         )
     exact = f"(SELECT {{}} FROM {mention} m{_with_groups('m')} WHERE m.entity_id = {entity}.id)"
     cursor.execute(
-        f"UPDATE {entity} SET story_count = {exact.format(_GROUPS)},"
+        f"UPDATE {entity} SET story_count = {exact.format(STORY_GROUPS)},"
         f" first_seen = {exact.format('MIN(m.published_at)')},"
         f" last_seen = {exact.format('MAX(m.published_at)')}"
         f" WHERE id IN (SELECT entity_id FROM {_STATS}) AND story_count < %s",

@@ -106,9 +106,8 @@ def scored_stories() -> int:
     )
 
 
-# Copies of one story (issue #24, articles/copies.py) count once: a copy
-# group is known by its representative's id (`a`: the mention's story).
-GROUPS = "COUNT(DISTINCT COALESCE(a.copy_of_id, a.id))"
+# Copies of one story (issue #24) count once, as the rescoring counts them.
+GROUPS = scoring.STORY_GROUPS
 
 
 def once_a_group(mentions):
